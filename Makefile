@@ -1,0 +1,55 @@
+# Two commands set everything up: `make lab` (start the lessons) and `make test` (check everything).
+# Both create .venv on first use and reinstall only when a requirements file or pyproject.toml changed.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+PIP := $(BIN)/python -m pip install --disable-pip-version-check --quiet -c requirements/constraints.txt
+LAB_STAMP := $(VENV)/.installed-lab
+TEST_STAMP := $(VENV)/.installed-test
+NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
+# pytest's workers: 2 by default (this project's machines have 2 cores); `make test JOBS=0` runs in one process.
+JOBS ?= 2
+XDIST := $(if $(filter 0,$(JOBS)),,-n $(JOBS) --dist loadscope)
+
+.PHONY: lab test lint notebooks freeze clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --disable-pip-version-check --quiet --upgrade pip
+
+$(LAB_STAMP): requirements/lab.txt requirements/constraints.txt pyproject.toml | $(BIN)/python
+	$(PIP) -r requirements/lab.txt
+	$(PIP) --no-deps -e .
+	touch $@
+
+$(TEST_STAMP): requirements/test.txt $(LAB_STAMP)
+	$(PIP) -r requirements/test.txt
+	touch $@
+
+## lab: start JupyterLab on the lessons (127.0.0.1, token authentication on)
+lab: $(LAB_STAMP)
+	$(BIN)/cnn-lessons lab
+
+## test: lint, then every test: unit, property, widget, notebook (nbval strict) and browser tests
+test: $(TEST_STAMP) lint
+	$(BIN)/python -m pytest $(XDIST) --nbval --nbval-current-env \
+		--nbval-sanitize-with tests/nbval_sanitize.cfg tests $(NOTEBOOKS)
+
+lint: $(TEST_STAMP)
+	$(BIN)/ruff check cnn_lessons tests benchmarks notebooks
+	$(BIN)/ruff format --check cnn_lessons tests benchmarks
+
+## notebooks: re-execute every lesson in place, so the stored outputs are what a fresh run gives
+notebooks: $(LAB_STAMP)
+	$(BIN)/jupyter nbconvert --to notebook --execute --inplace \
+		--ExecutePreprocessor.timeout=600 $(NOTEBOOKS)
+
+## freeze: rewrite requirements/constraints.txt from what .venv has now
+freeze: $(TEST_STAMP)
+	{ sed -n '1,2p' requirements/constraints.txt; \
+	  $(BIN)/python -m pip freeze --exclude-editable | sed 's/+cpu$$//'; } > requirements/constraints.new
+	mv requirements/constraints.new requirements/constraints.txt
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

@@ -1,0 +1,306 @@
+"""Convolution from scratch: correlation and true convolution in 1-D and 2-D, and ``conv2d`` via im2col.
+
+Every function here gives the same numbers as its torch twin (``F.conv1d``, ``F.conv2d``), which the tests
+check over many random configurations. Three ways to compute the same thing, for reading and for speed:
+
+- ``correlate1d_loops`` / ``correlate2d_loops``: explicit loops, one output at a time, the definition as is;
+- ``correlate1d`` / ``correlate2d``: every window at once with ``Tensor.unfold``, then one weighted sum;
+- ``conv2d``: batches and channels, im2col (``F.unfold``) followed by one matrix product per group.
+
+``convolve*`` is true convolution: the kernel flipped along every axis, then correlated. Deep-learning
+libraries call correlation "convolution"; ``window_step1d/2d`` show one output at a time for the explorers.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import torch
+import torch.nn.functional as F
+
+from cnn_lessons.arithmetic import check_int, conv_output_size, effective_kernel_size, resolve_padding
+
+__all__ = [
+    "correlate1d",
+    "convolve1d",
+    "correlate2d",
+    "convolve2d",
+    "correlate1d_loops",
+    "correlate2d_loops",
+    "conv2d",
+    "window_step1d",
+    "window_step2d",
+    "WindowStep",
+    "CLASSIC_KERNELS",
+]
+
+AXES = ("height", "width")
+
+
+# --- input checks -------------------------------------------------------------------------------------------
+
+
+def as_float_tensor(value, name: str, ndim: int | tuple[int, ...]) -> torch.Tensor:
+    """``torch.as_tensor`` plus a rank check; integer and boolean input become the default float dtype."""
+    try:
+        tensor = torch.as_tensor(value)
+    except (TypeError, ValueError, RuntimeError) as error:
+        raise TypeError(f"{name} must be a tensor or something torch.as_tensor takes: {error}") from None
+    ranks = (ndim,) if isinstance(ndim, int) else ndim
+    if tensor.dim() not in ranks:
+        wanted = " or ".join(f"{r}-D" for r in ranks)
+        raise ValueError(f"{name} must be {wanted}, got a {tensor.dim()}-D tensor of shape {tuple(tensor.shape)}")
+    if tensor.is_complex():
+        raise TypeError(f"{name} must be real, got dtype {tensor.dtype}")
+    if not tensor.is_floating_point():
+        tensor = tensor.to(torch.get_default_dtype())
+    if tensor.numel() == 0:
+        raise ValueError(f"{name} is empty (shape {tuple(tensor.shape)}); it needs at least one element per axis")
+    return tensor
+
+
+def _common(a: torch.Tensor, b: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    dtype = torch.promote_types(a.dtype, b.dtype)
+    if a.device != b.device:
+        raise ValueError(f"the input is on {a.device} but the kernel is on {b.device}; move both to one device")
+    return a.to(dtype), b.to(dtype)
+
+
+def pair(value, name: str):
+    """An int (or padding word) for both axes, or an (h, w) pair."""
+    if isinstance(value, (tuple, list)):
+        if len(value) != 2:
+            raise ValueError(f"{name} must be an int or an (h, w) pair, got {value!r}")
+        return tuple(value)
+    return value, value
+
+
+def _plan_axis(size: int, kernel_size: int, stride, padding, dilation, axis: str):
+    """Checked (stride, (left, right), dilation, output size) for one axis, errors naming the axis."""
+    try:
+        stride = check_int("stride", stride)
+        dilation = check_int("dilation", dilation)
+        left, right = resolve_padding(padding, kernel_size, stride, dilation)
+        out = conv_output_size(size, kernel_size, stride, padding, dilation)
+    except ValueError as error:
+        if axis:
+            raise ValueError(f"along the {axis}: {error}") from None
+        raise
+    return stride, (left, right), dilation, out
+
+
+# --- 1-D ----------------------------------------------------------------------------------------------------
+
+
+def correlate1d(signal, kernel, stride=1, padding=0, dilation=1) -> torch.Tensor:
+    """Cross-correlation of a 1-D signal with a 1-D kernel: out[i] = sum_j x[i*s + j*d] * w[j] (padded x).
+
+    Equals ``F.conv1d(signal[None, None], kernel[None, None], ...)[0, 0]``. ``padding``: int, "valid",
+    "same" or "full".
+    """
+    x = as_float_tensor(signal, "signal", 1)
+    w = as_float_tensor(kernel, "kernel", 1)
+    x, w = _common(x, w)
+    stride, (left, right), dilation, _ = _plan_axis(len(x), len(w), stride, padding, dilation, "")
+    x = F.pad(x, (left, right))
+    windows = x.unfold(0, effective_kernel_size(len(w), dilation), stride)[:, ::dilation]
+    return windows @ w
+
+
+def convolve1d(signal, kernel, stride=1, padding=0, dilation=1) -> torch.Tensor:
+    """True 1-D convolution: the kernel reversed, then :func:`correlate1d`."""
+    w = as_float_tensor(kernel, "kernel", 1)
+    return correlate1d(signal, w.flip(0), stride, padding, dilation)
+
+
+def correlate1d_loops(signal, kernel, stride=1, padding=0, dilation=1) -> torch.Tensor:
+    """:func:`correlate1d` written as the definition reads: one output position at a time."""
+    x = as_float_tensor(signal, "signal", 1)
+    w = as_float_tensor(kernel, "kernel", 1)
+    x, w = _common(x, w)
+    stride, (left, right), dilation, out_size = _plan_axis(len(x), len(w), stride, padding, dilation, "")
+    x = F.pad(x, (left, right))
+    out = torch.zeros(out_size, dtype=x.dtype)
+    for i in range(out_size):
+        for j in range(len(w)):
+            out[i] += x[i * stride + j * dilation] * w[j]
+    return out
+
+
+# --- 2-D ----------------------------------------------------------------------------------------------------
+
+
+def _plan2d(x: torch.Tensor, w: torch.Tensor, stride, padding, dilation):
+    strides, paddings, dilations = (
+        pair(stride, "stride"),
+        pair(padding, "padding"),
+        pair(dilation, "dilation"),
+    )
+    return [
+        _plan_axis(x.shape[axis], w.shape[axis], strides[axis], paddings[axis], dilations[axis], AXES[axis])
+        for axis in (0, 1)
+    ]
+
+
+def _pad2d(x: torch.Tensor, plans) -> torch.Tensor:
+    (top, bottom), (left, right) = plans[0][1], plans[1][1]
+    return F.pad(x, (left, right, top, bottom))
+
+
+def correlate2d(image, kernel, stride=1, padding=0, dilation=1) -> torch.Tensor:
+    """2-D cross-correlation: out[i, j] = sum_{a,b} x[i*sh + a*dh, j*sw + b*dw] * w[a, b] (padded x).
+
+    Equals ``F.conv2d(image[None, None], kernel[None, None], ...)[0, 0]``. stride, padding and dilation take
+    an int or an (h, w) pair; padding also "valid", "same" or "full".
+    """
+    x = as_float_tensor(image, "image", 2)
+    w = as_float_tensor(kernel, "kernel", 2)
+    x, w = _common(x, w)
+    plans = _plan2d(x, w, stride, padding, dilation)
+    (sh, _, dh, _), (sw, _, dw, _) = plans
+    x = _pad2d(x, plans)
+    eh, ew = effective_kernel_size(w.shape[0], dh), effective_kernel_size(w.shape[1], dw)
+    windows = x.unfold(0, eh, sh).unfold(1, ew, sw)[:, :, ::dh, ::dw]  # (out_h, out_w, kh, kw)
+    return torch.einsum("ijab,ab->ij", windows, w)
+
+
+def convolve2d(image, kernel, stride=1, padding=0, dilation=1) -> torch.Tensor:
+    """True 2-D convolution: the kernel flipped up-down and left-right, then :func:`correlate2d`."""
+    w = as_float_tensor(kernel, "kernel", 2)
+    return correlate2d(image, w.flip(0, 1), stride, padding, dilation)
+
+
+def correlate2d_loops(image, kernel, stride=1, padding=0, dilation=1) -> torch.Tensor:
+    """:func:`correlate2d` written as the definition reads: four nested loops."""
+    x = as_float_tensor(image, "image", 2)
+    w = as_float_tensor(kernel, "kernel", 2)
+    x, w = _common(x, w)
+    plans = _plan2d(x, w, stride, padding, dilation)
+    (sh, _, dh, out_h), (sw, _, dw, out_w) = plans
+    x = _pad2d(x, plans)
+    kh, kw = w.shape
+    out = torch.zeros(out_h, out_w, dtype=x.dtype)
+    for i in range(out_h):
+        for j in range(out_w):
+            for a in range(kh):
+                for b in range(kw):
+                    out[i, j] += x[i * sh + a * dh, j * sw + b * dw] * w[a, b]
+    return out
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) -> torch.Tensor:
+    """From-scratch twin of ``torch.nn.functional.conv2d`` (NCHW, or CHW unbatched): im2col + matmul.
+
+    ``F.unfold`` lays every receptive-field window out as a column (im2col); each group's kernels, flattened
+    to rows, then multiply those columns in one matrix product.
+    """
+    x = as_float_tensor(input, "input", (3, 4))
+    w = as_float_tensor(weight, "weight", 4)
+    x, w = _common(x, w)
+    unbatched = x.dim() == 3
+    if unbatched:
+        x = x.unsqueeze(0)
+    groups = check_int("groups", groups)
+    batch, in_channels, height, width = x.shape
+    out_channels, group_in, kh, kw = w.shape
+    if out_channels % groups:
+        raise ValueError(
+            f"weight has {out_channels} output channels, which groups={groups} cannot split evenly; "
+            f"use a number of kernels divisible by {groups}"
+        )
+    if in_channels != group_in * groups:
+        raise ValueError(
+            f"input has {in_channels} channels, but weight of shape {tuple(w.shape)} with groups={groups} "
+            f"expects {group_in} x {groups} = {group_in * groups}; the weight's second axis is in_channels/groups"
+        )
+    if bias is not None:
+        b = as_float_tensor(bias, "bias", 1).to(x.dtype)
+        if b.shape[0] != out_channels:
+            raise ValueError(f"bias must have one entry per output channel ({out_channels}), got {b.shape[0]}")
+    plans = _plan2d(x[0, 0], w[0, 0], stride, padding, dilation)
+    (sh, _, dh, out_h), (sw, _, dw, out_w) = plans
+    x = _pad2d(x, plans)
+    columns = F.unfold(x, (kh, kw), dilation=(dh, dw), stride=(sh, sw))  # (N, C*kh*kw, L)
+    columns = columns.view(batch, groups, group_in * kh * kw, out_h * out_w)
+    rows = w.view(groups, out_channels // groups, group_in * kh * kw)
+    out = torch.einsum("gok,ngkl->ngol", rows, columns).reshape(batch, out_channels, out_h, out_w)
+    if bias is not None:
+        out = out + b.view(1, -1, 1, 1)
+    return out[0] if unbatched else out
+
+
+# --- one output at a time, for the step-through explorers ---------------------------------------------------
+
+
+class WindowStep(NamedTuple):
+    """Everything one output position of a correlation (or convolution) is made of.
+
+    ``padded``: the input after padding; ``rows``/``cols``: the padded-input indices under the kernel taps
+    (``rows`` is None in 1-D); ``window``: the input values there; ``kernel``: the kernel as applied (flipped
+    for convolution); ``products``: window * kernel; ``total``: their sum, the output value.
+    """
+
+    position: tuple[int, ...]
+    padded: torch.Tensor
+    rows: torch.Tensor | None
+    cols: torch.Tensor
+    window: torch.Tensor
+    kernel: torch.Tensor
+    products: torch.Tensor
+    total: float
+    output_shape: tuple[int, ...]
+
+
+def _check_position(position: int, size: int, axis: str) -> int:
+    position = check_int(f"position{axis}", position, minimum=0)
+    if position >= size:
+        raise ValueError(f"position{axis} {position} is outside the output, which has {size} positions (0..{size - 1})")
+    return position
+
+
+def window_step1d(signal, kernel, position, stride=1, padding=0, dilation=1, flip=False) -> WindowStep:
+    """The window, products and sum behind ``correlate1d(...)[position]`` (or ``convolve1d`` if ``flip``)."""
+    x = as_float_tensor(signal, "signal", 1)
+    w = as_float_tensor(kernel, "kernel", 1)
+    x, w = _common(x, w)
+    w = w.flip(0) if flip else w
+    stride, (left, right), dilation, out_size = _plan_axis(len(x), len(w), stride, padding, dilation, "")
+    i = _check_position(position, out_size, "")
+    padded = F.pad(x, (left, right))
+    cols = i * stride + dilation * torch.arange(len(w))
+    window = padded[cols]
+    products = window * w
+    return WindowStep((i,), padded, None, cols, window, w, products, float(products.sum()), (out_size,))
+
+
+def window_step2d(image, kernel, position, stride=1, padding=0, dilation=1, flip=False) -> WindowStep:
+    """The window, products and sum behind ``correlate2d(...)[i, j]`` (or ``convolve2d`` if ``flip``)."""
+    x = as_float_tensor(image, "image", 2)
+    w = as_float_tensor(kernel, "kernel", 2)
+    x, w = _common(x, w)
+    w = w.flip(0, 1) if flip else w
+    plans = _plan2d(x, w, stride, padding, dilation)
+    (sh, _, dh, out_h), (sw, _, dw, out_w) = plans
+    row, col = pair(position, "position")
+    i = _check_position(row, out_h, " (row)")
+    j = _check_position(col, out_w, " (column)")
+    padded = _pad2d(x, plans)
+    rows = i * sh + dh * torch.arange(w.shape[0])
+    cols = j * sw + dw * torch.arange(w.shape[1])
+    window = padded[rows][:, cols]
+    products = window * w
+    return WindowStep((i, j), padded, rows, cols, window, w, products, float(products.sum()), (out_h, out_w))
+
+
+# --- classic hand-made kernels (lesson 01) ------------------------------------------------------------------
+
+CLASSIC_KERNELS: dict[str, torch.Tensor] = {
+    "identity": torch.tensor([[0.0, 0, 0], [0, 1, 0], [0, 0, 0]]),
+    "box blur": torch.full((3, 3), 1 / 9),
+    "sharpen": torch.tensor([[0.0, -1, 0], [-1, 5, -1], [0, -1, 0]]),
+    "sobel x": torch.tensor([[-1.0, 0, 1], [-2, 0, 2], [-1, 0, 1]]),
+    "sobel y": torch.tensor([[-1.0, -2, -1], [0, 0, 0], [1, 2, 1]]),
+    "laplacian": torch.tensor([[0.0, 1, 0], [1, -4, 1], [0, 1, 0]]),
+}
+"""Hand-designed 3x3 kernels, written for correlation (as torch applies them): the Sobel x kernel responds
+positively where brightness increases to the right, Sobel y where it increases downwards."""

@@ -1,0 +1,74 @@
+"""The project's own files: pins agree everywhere, and every notebook is stored ready for strict nbval."""
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+
+
+def _pins(path: Path) -> dict[str, str]:
+    pins = {}
+    for line in path.read_text().splitlines():
+        line = line.split("#")[0].strip()
+        if "==" in line:
+            name, version = line.split("==")
+            pins[name.strip().lower()] = version.strip()
+    return pins
+
+
+def test_torch_is_pinned_exactly():
+    assert _pins(ROOT / "requirements/lab.txt")["torch"] == "2.13.0"
+    assert "torch>=" not in (ROOT / "requirements/lab.txt").read_text()
+
+
+def test_requirement_pins_agree_with_the_constraints():
+    constraints = _pins(ROOT / "requirements/constraints.txt")
+    for file in ("lab.txt", "test.txt"):
+        for name, version in _pins(ROOT / "requirements" / file).items():
+            assert constraints.get(name) == version, (
+                f"{file} pins {name}=={version}, constraints say {constraints.get(name)}"
+            )
+
+
+def test_environment_yml_installs_the_same_pins():
+    text = (ROOT / "environment.yml").read_text()
+    pip_lines = re.findall(r"^\s+- ([A-Za-z0-9_.-]+==\S+)\s*$", text, flags=re.M)
+    conda_pins = {line.split("==")[0].lower(): line.split("==")[1] for line in pip_lines}
+    assert conda_pins == _pins(ROOT / "requirements/lab.txt")
+    assert re.search(r"^\s+- python=3\.11\s*$", text, flags=re.M)
+    assert "conda-forge" in text and re.search(r"^\s+- -e \.\s*$", text, flags=re.M)
+
+
+def test_there_are_lessons():
+    assert [p.name for p in NOTEBOOKS][:1] == ["01-correlation-vs-convolution.ipynb"]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_is_stored_executed(path):
+    """Strict nbval compares stored outputs: a code cell stored without a run would compare nothing."""
+    cells = json.loads(path.read_text())["cells"]
+    code = [c for c in cells if c["cell_type"] == "code"]
+    unrun = [i for i, c in enumerate(cells) if c["cell_type"] == "code" and c.get("execution_count") is None]
+    assert code and not unrun, f"{path.name}: code cells {unrun} have no stored execution; run `make notebooks`"
+    counts = [c["execution_count"] for c in code]
+    assert counts == list(range(1, len(code) + 1)), f"{path.name}: not executed top to bottom in one run"
+    errors = [i for i, c in enumerate(cells) for o in c.get("outputs", []) if o["output_type"] == "error"]
+    assert not errors, f"{path.name}: cells {errors} store an error"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_ignored_outputs_say_why(path):
+    """`# NBVAL_IGNORE_OUTPUT` must be alone on its line and followed by a one-line reason comment."""
+    for index, cell in enumerate(json.loads(path.read_text())["cells"]):
+        lines = "".join(cell["source"]).splitlines()
+        for n, line in enumerate(lines):
+            if "NBVAL_IGNORE_OUTPUT" in line:
+                assert line.strip() == "# NBVAL_IGNORE_OUTPUT", f"{path.name} cell {index}: marker not alone"
+                reason = lines[n + 1].strip() if n + 1 < len(lines) else ""
+                assert reason.startswith("#") and len(reason) > 10, f"{path.name} cell {index}: no reason given"
+            for marker in ("NBVAL_SKIP", "NBVAL_CHECK_OUTPUT", "NBVAL_RAISES_EXCEPTION"):
+                assert marker not in line, f"{path.name} cell {index}: {marker} hides a cell from the test"
