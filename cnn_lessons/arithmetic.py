@@ -25,6 +25,7 @@ __all__ = [
     "conv_transpose_output_size",
     "receptive_field",
     "conv_parameter_count",
+    "multiply_adds",
 ]
 
 PADDING_WORDS = ("valid", "same", "full")
@@ -186,42 +187,101 @@ def conv_transpose_output_size(
     return out
 
 
-def _layers_from_module(module) -> list[tuple[int, int, int]]:
-    """Read (kernel, stride, dilation) from a chain of conv and pooling layers in an ``nn.Module``."""
+def _window(module):
+    """(kernel, stride, dilation) of a sliding-window layer along its first spatial axis, else None."""
     import torch.nn as nn
 
-    conv_like = (nn.modules.conv._ConvNd, nn.modules.pooling._MaxPoolNd, nn.modules.pooling._AvgPoolNd)
-    layers = []
-    for name, sub in module.named_modules():
-        children = list(sub.children())
-        if children and not isinstance(sub, nn.Sequential):
-            raise TypeError(
-                f"receptive_field reads an nn.Module as a chain of layers, but {name or 'the model'} is a "
-                f"{type(sub).__name__} whose forward may branch; pass a list of (kernel_size, stride, "
-                f"dilation) tuples for the path you mean instead"
-            )
-        if isinstance(sub, conv_like):
-            if isinstance(sub, nn.modules.conv._ConvNd) and sub.transposed:
-                raise TypeError(f"receptive_field does not handle transposed convolutions ({name})")
-            k, s = _first(sub.kernel_size), _first(sub.stride)
-            d = _first(getattr(sub, "dilation", 1))
-            layers.append((k, s, d))
-    return layers
+    if isinstance(module, nn.modules.conv._ConvNd):
+        if module.transposed:
+            raise TypeError(f"receptive_field does not handle transposed convolutions ({module})")
+        return _first(module.kernel_size), _first(module.stride), _first(module.dilation)
+    if isinstance(module, (nn.modules.pooling._MaxPoolNd, nn.modules.pooling._AvgPoolNd)):
+        stride = module.stride if module.stride is not None else module.kernel_size
+        return _first(module.kernel_size), _first(stride), _first(getattr(module, "dilation", 1))
+    return None
 
 
 def _first(value) -> int:
-    return value[0] if isinstance(value, tuple) else value
+    return value[0] if isinstance(value, (tuple, list)) else value
+
+
+def _is_global(module) -> bool:
+    """Layers after which positions no longer exist: adaptive pooling and flattening.
+
+    (A linear layer is not one of them: ConvNeXt applies its 1x1 layers as ``nn.Linear`` on channels-last maps.)
+    """
+    import torch.nn as nn
+
+    return isinstance(
+        module, (nn.modules.pooling._AdaptiveAvgPoolNd, nn.modules.pooling._AdaptiveMaxPoolNd, nn.Flatten)
+    )
+
+
+def _model_receptive_field(model) -> int:
+    """Largest receptive field of any position of the model's spatial feature maps (before global pooling).
+
+    The model is traced with ``torch.fx``; (field, jump) flows through the graph: a conv or pooling layer widens
+    the field by d*(k-1)*jump and multiplies the jump by its stride, a merge (addition, concatenation,
+    multiplication) keeps the widest of its inputs, and anything else passes its input's through. Global context
+    (squeeze-and-excitation's channel gates, pooled over the whole map) is not counted as widening the field.
+    """
+
+    import torch
+    import torch.fx
+
+    try:
+        graph = torch.fx.symbolic_trace(model).graph
+    except Exception as error:  # fx raises many kinds of errors for untraceable forward methods
+        raise TypeError(
+            f"receptive_field could not trace {type(model).__name__} with torch.fx ({error}); pass a list of "
+            f"(kernel_size, stride, dilation) tuples for the path you mean instead"
+        ) from None
+    modules = dict(model.named_modules())
+    state: dict = {}  # node -> (field, jump), or None once positions are gone
+    widest = 1
+    global_functions = {torch.flatten, torch.nn.functional.adaptive_avg_pool2d}
+    for node in graph.nodes:
+        inputs = [state[n] for n in node.all_input_nodes if n in state]
+        spatial = [value for value in inputs if value is not None]
+        if node.op == "placeholder":
+            state[node] = (1, 1)
+            continue
+        if node.op == "output":
+            break
+        if not spatial:  # only position-free inputs (after global pooling), or constants
+            state[node] = None if inputs else (1, 1)
+            continue
+        field, jump = max(spatial)  # a merge keeps its widest input; global context (SE gates) adds nothing
+        module = modules.get(node.target) if node.op == "call_module" else None
+        if module is not None and _is_global(module):
+            state[node] = None
+        elif node.op == "call_function" and node.target in global_functions:
+            state[node] = None
+        elif node.op == "call_method" and node.target == "flatten":
+            state[node] = None
+        elif module is not None and (window := _window(module)) is not None:
+            kernel, stride, dilation = window
+            state[node] = (field + dilation * (kernel - 1) * jump, jump * stride)
+        else:
+            state[node] = (field, jump)
+        if state[node] is not None:
+            widest = max(widest, state[node][0])
+    return widest
 
 
 def receptive_field(layers) -> int:
     """Receptive field (in input positions) of one output position after a stack of layers.
 
-    ``layers``: ``(kernel_size, stride)`` or ``(kernel_size, stride, dilation)`` tuples, first layer first, or
-    an ``nn.Module`` that is a chain (``nn.Sequential``) of layers. Each layer widens the field by
-    d*(k-1) times the product of the strides before it: r = 1 + sum_l d_l (k_l - 1) prod_{m<l} s_m.
+    ``layers``: ``(kernel_size, stride)`` or ``(kernel_size, stride, dilation)`` tuples, first layer first. Each
+    layer widens the field by d*(k-1) times the product of the strides before it:
+    r = 1 + sum_l d_l (k_l - 1) prod_{m<l} s_m.
+
+    An ``nn.Module`` is accepted too: the result is the widest receptive field of its last spatial feature map
+    (before global pooling or flattening), following every branch of the model (see ``torch.fx``). Square
+    kernels are assumed: the first spatial axis is read.
     """
     if hasattr(layers, "named_modules"):
-        layers = _layers_from_module(layers)
+        return _model_receptive_field(layers)
     if isinstance(layers, str) or not isinstance(layers, Sequence):
         raise TypeError(
             f"layers must be a sequence of (kernel_size, stride[, dilation]) tuples or an nn.Module, "
@@ -239,6 +299,47 @@ def receptive_field(layers) -> int:
         field += dilation * (kernel_size - 1) * jump
         jump *= stride
     return field
+
+
+def multiply_adds(model, input_size) -> int:
+    """Multiply-adds of one forward pass of one input, counted over the conv and linear layers (the usual measure).
+
+    A convolution does (in_channels/groups * kh * kw) multiply-adds for each output element, a linear layer
+    ``in_features`` for each output. ``input_size`` is the shape of one input without the batch axis, e.g.
+    ``(3, 224, 224)``. The model runs once on zeros, in eval mode, to see every layer's output size.
+    """
+    import math
+
+    import torch
+    import torch.nn as nn
+
+    if isinstance(input_size, int) or not all(isinstance(n, int) and n > 0 for n in input_size):
+        raise ValueError(f"input_size must be a shape of positive ints without the batch axis, got {input_size!r}")
+    total = 0
+
+    def count(module, inputs, output):
+        nonlocal total
+        if isinstance(module, nn.modules.conv._ConvNd):
+            per_output = module.in_channels // module.groups * math.prod(module.kernel_size)
+            total += per_output * output.numel()
+        elif isinstance(module, nn.Linear):
+            total += module.in_features * output.numel()
+
+    hooks = [
+        m.register_forward_hook(count) for m in model.modules() if isinstance(m, (nn.modules.conv._ConvNd, nn.Linear))
+    ]
+    was_training = model.training
+    try:
+        model.eval()
+        parameter = next(model.parameters(), None)
+        device = parameter.device if parameter is not None else "cpu"
+        with torch.no_grad():
+            model(torch.zeros(1, *input_size, device=device))
+    finally:
+        model.train(was_training)
+        for hook in hooks:
+            hook.remove()
+    return total
 
 
 def conv_parameter_count(in_channels: int, out_channels: int, kernel_size, bias: bool = True, groups: int = 1) -> int:

@@ -12,6 +12,7 @@ from cnn_lessons.arithmetic import (
     conv_parameter_count,
     conv_transpose_output_size,
     effective_kernel_size,
+    multiply_adds,
     pool_output_size,
     receptive_field,
     resolve_padding,
@@ -251,11 +252,55 @@ def test_bad_input_teaches(call, error, words):
     assert words in str(caught.value)
 
 
-def test_receptive_field_refuses_a_branching_module():
-    class TwoPaths(nn.Module):
+class TwoPaths(nn.Module):
+    """A 3x3 path and a 5x5 path added, then a stride-2 pool and a 3x3 conv: an Inception-like branch."""
+
+    def __init__(self):
+        super().__init__()
+        self.narrow, self.wide = nn.Conv2d(1, 2, 3, padding=1), nn.Conv2d(1, 2, 5, padding=2)
+        self.pool, self.after = nn.MaxPool2d(2), nn.Conv2d(2, 2, 3)
+        self.head = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(2, 3))
+
+    def forward(self, x):
+        return self.head(self.after(self.pool(torch.relu(self.narrow(x) + self.wide(x)))))
+
+
+def test_receptive_field_follows_the_widest_branch():
+    # widest path: 5x5 (field 5), 2x2/2 pool (+1 -> 6, jump 2), 3x3 (+2*2 -> 10); the head adds nothing
+    assert receptive_field(TwoPaths()) == receptive_field([(5, 1), (2, 2), (3, 1)]) == 10
+
+
+def test_receptive_field_of_a_residual_block_counts_the_convolution_path():
+    class Residual(nn.Module):
         def __init__(self):
             super().__init__()
-            self.a, self.b = nn.Conv2d(1, 1, 3), nn.Conv2d(1, 1, 5)
+            self.body = nn.Sequential(nn.Conv2d(1, 1, 3, padding=1), nn.ReLU(), nn.Conv2d(1, 1, 3, padding=1))
 
-    with pytest.raises(TypeError, match="TwoPaths whose forward may branch"):
-        receptive_field(TwoPaths())
+        def forward(self, x):
+            return x + self.body(x)
+
+    assert receptive_field(nn.Sequential(Residual(), Residual())) == 9  # 1 + 4 * 2
+
+
+def test_multiply_adds_by_hand():
+    # conv 1->2, 3x3 on 8x8 with padding 1: 2*8*8 outputs, 1*9 each; linear 2->3 after pooling: 3 outputs, 2 each
+    model = nn.Sequential(nn.Conv2d(1, 2, 3, padding=1), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(2, 3))
+    assert multiply_adds(model, (1, 8, 8)) == 2 * 8 * 8 * 9 + 3 * 2
+    depthwise = nn.Conv2d(4, 4, 3, groups=4)  # each output sees one channel: 9 multiply-adds, 4*6*6 outputs
+    assert multiply_adds(depthwise, (4, 8, 8)) == 4 * 6 * 6 * 9
+    assert multiply_adds(TwoPaths(), (1, 8, 8)) == 2 * 64 * 9 + 2 * 64 * 25 + 2 * 2 * 2 * 18 + 3 * 2
+    with pytest.raises(ValueError, match="without the batch axis"):
+        multiply_adds(model, 8)
+
+
+def test_receptive_field_explains_an_untraceable_model():
+    class DataDependent(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(1, 1, 3)
+
+        def forward(self, x):
+            return self.conv(x) if x.sum() > 0 else x  # control flow on data: fx cannot trace it
+
+    with pytest.raises(TypeError, match="could not trace DataDependent"):
+        receptive_field(DataDependent())
