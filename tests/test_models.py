@@ -184,11 +184,13 @@ def test_stage_names_show_the_paper_structure():
     assert "downsample2" in convnext and "downsample1" not in convnext
 
 
-def test_chain_models_have_a_receptive_field():
+def test_models_have_a_receptive_field():
     # C1 5x5, S2 2x2/2, C3 5x5, S4 2x2/2, C5 5x5: r = 1 + 4 + 1 + 4*2 + 1*2 + 4*4 = 32, the whole image.
     assert receptive_field(models.lenet5()) == 32
-    with pytest.raises(TypeError, match="branch"):
-        receptive_field(build_meta("resnet18"))
+    # ResNet-18 by hand: stem 7x7/2 -> 7 (jump 2); max-pool 3x3/2 -> 11 (jump 4); layer1, four 3x3 -> 43;
+    # layer2: 3x3/2 -> 51 (jump 8), three 3x3 -> 99; layer3: -> 115 (jump 16), -> 211; layer4: -> 243, -> 435.
+    # The 1x1 stride-2 shortcuts add nothing: the widest path goes through the 3x3 convolutions.
+    assert receptive_field(build_meta("resnet18")) == 435
 
 
 # ----------------------------------------------------------------------------------------------------
