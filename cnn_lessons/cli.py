@@ -1,14 +1,22 @@
-"""The ``cnn-lessons`` command: ``cnn-lessons lab`` starts JupyterLab on the lessons.
+"""The ``cnn-lessons`` command: start the lessons and prepare a class.
 
-JupyterLab is bound to 127.0.0.1 with token authentication on; ``--ip`` opens it to a network on purpose.
+- ``cnn-lessons lab``: JupyterLab on the lessons, bound to 127.0.0.1 with token authentication on.
+- ``cnn-lessons student-copy OUT``: the lessons with solutions replaced by starters and outputs cleared.
+- ``cnn-lessons hub-link HUB_URL --repo URL``: the nbgitpuller link that opens the lessons on a JupyterHub.
+- ``cnn-lessons doctor``: checks what the lessons need and says how to fix each problem.
+
+Mistakes (a missing folder, an unwritable OUT, a malformed notebook) end with a message and exit status 2.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import re
 import shutil
 import sys
+import urllib.parse
 from pathlib import Path
 
 LESSONS_DIR = Path(__file__).resolve().parent.parent / "notebooks"
@@ -32,14 +40,85 @@ def lab_command(notebook_dir: Path, ip: str = "127.0.0.1", port: int | None = No
 def _lab(args: argparse.Namespace) -> int:
     notebook_dir = Path(args.notebook_dir).resolve()
     if not notebook_dir.is_dir():
-        print(
-            f"cnn-lessons lab: no folder {notebook_dir}; pass --notebook-dir with the lessons' folder",
-            file=sys.stderr,
-        )
-        return 2
+        raise UsageError(f"no folder {notebook_dir}; pass --notebook-dir with the lessons' folder")
     argv = lab_command(notebook_dir, args.ip, args.port, browser=not args.no_browser)
     os.execv(argv[0], argv)
     return 0  # not reached
+
+
+SOLUTION_BLOCK = re.compile(r"^([ \t]*)### BEGIN SOLUTION\n.*?^[ \t]*### END SOLUTION[ \t]*$", re.M | re.S)
+STARTER = '{indent}raise NotImplementedError("your code here")'
+
+
+class UsageError(Exception):
+    """A mistake on the command line or in the files it names; printed as is, exit status 2."""
+
+
+def strip_solutions(notebook: dict, name: str = "notebook") -> dict:
+    """The student version of a notebook: solution blocks become starters, every output is cleared."""
+    if not isinstance(notebook, dict) or not isinstance(notebook.get("cells"), list):
+        raise UsageError(f"{name} is not a Jupyter notebook (no list of cells)")
+    for index, cell in enumerate(notebook["cells"]):
+        source = "".join(cell.get("source", ""))
+        if "solution" in cell.get("metadata", {}).get("tags", []):
+            if not SOLUTION_BLOCK.search(source):
+                raise UsageError(f"{name}, cell {index}: tagged 'solution' but has no ### BEGIN/END SOLUTION block")
+            source = SOLUTION_BLOCK.sub(lambda m: STARTER.format(indent=m.group(1)), source)
+        cell["source"] = source
+        if cell.get("cell_type") == "code":
+            cell["outputs"], cell["execution_count"] = [], None
+    return notebook
+
+
+def _student_copy(args: argparse.Namespace) -> int:
+    source_dir, out = Path(args.notebook_dir), Path(args.out)
+    lessons = sorted(source_dir.glob("*.ipynb"))
+    if not lessons:
+        raise UsageError(f"no lessons (*.ipynb) in {source_dir}; pass --notebook-dir with the lessons' folder")
+    clashes = [out / lesson.name for lesson in lessons if (out / lesson.name).exists()]
+    if clashes and not args.force:
+        raise UsageError(f"{out} already has {', '.join(p.name for p in clashes)}; pass --force to overwrite them")
+    copies = {}
+    for lesson in lessons:
+        try:
+            notebook = json.loads(lesson.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            raise UsageError(f"{lesson} is not a readable notebook: {error}") from None
+        copies[lesson.name] = strip_solutions(notebook, lesson.name)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        for filename, notebook in copies.items():
+            (out / filename).write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    except OSError as error:
+        raise UsageError(f"cannot write the student copy to {out}: {error.strerror or error}") from None
+    print(f"wrote {len(copies)} lessons without solutions to {out}")
+    return 0
+
+
+def hub_link(hub_url: str, repo: str, branch: str = "main", folder: str = "notebooks") -> str:
+    """nbgitpuller's link: each student who opens it gets (or updates) a clone of ``repo`` and lands in JupyterLab."""
+    parsed = urllib.parse.urlparse(hub_url)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise UsageError(f"HUB_URL must be an http(s) address like https://hub.example.edu, got {hub_url!r}")
+    if not repo:
+        raise UsageError("--repo is needed: the git URL of the lessons the hub should clone")
+    name = repo.rstrip("/").removesuffix(".git").rsplit("/", 1)[-1]
+    query = urllib.parse.urlencode(
+        {"repo": repo, "urlpath": f"lab/tree/{name}/{folder}", "branch": branch}, quote_via=urllib.parse.quote
+    )
+    return f"{hub_url.rstrip('/')}/hub/user-redirect/git-pull?{query}"
+
+
+def _hub_link(args: argparse.Namespace) -> int:
+    print(hub_link(args.hub_url, args.repo, args.branch))
+    return 0
+
+
+def _doctor(args: argparse.Namespace) -> int:
+    from cnn_lessons import doctor
+
+    problems = doctor.run_checks(print)
+    return 1 if problems else 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -51,12 +130,31 @@ def build_parser() -> argparse.ArgumentParser:
     lab.add_argument("--port", type=int, default=None, help="port (default: Jupyter's, 8888 or the next free)")
     lab.add_argument("--no-browser", action="store_true", help="do not open a browser tab")
     lab.set_defaults(run=_lab)
+
+    copy = commands.add_parser("student-copy", help="write the lessons without solutions and outputs to OUT")
+    copy.add_argument("out", help="folder for the student copy")
+    copy.add_argument("--notebook-dir", default=str(LESSONS_DIR), help="folder of lessons (default: %(default)s)")
+    copy.add_argument("--force", action="store_true", help="overwrite lessons already in OUT")
+    copy.set_defaults(run=_student_copy)
+
+    hub = commands.add_parser("hub-link", help="print the nbgitpuller link that opens the lessons on a JupyterHub")
+    hub.add_argument("hub_url", help="the hub's address, e.g. https://hub.example.edu")
+    hub.add_argument("--repo", required=True, help="git URL of the lessons the hub should clone")
+    hub.add_argument("--branch", default="main", help="branch to clone (default: %(default)s)")
+    hub.set_defaults(run=_hub_link)
+
+    doctor = commands.add_parser("doctor", help="check what the lessons need; exit status 1 on a problem")
+    doctor.set_defaults(run=_doctor)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return args.run(args)
+    try:
+        return args.run(args)
+    except UsageError as error:
+        print(f"cnn-lessons {args.command}: {error}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -1,0 +1,272 @@
+"""Checkers for the lessons' exercises: run the student's function on many cases and say exactly what is off.
+
+Each ``check_*`` function prints one line when everything is right and raises :class:`ExerciseFailed` (an
+``AssertionError``) with the failing case, what was expected, what came back and a hint otherwise. The
+reference answers come from :mod:`cnn_lessons.arithmetic` and :mod:`cnn_lessons.ops`, which the project's tests
+check against PyTorch.
+
+In a lesson, an exercise is a cell tagged ``solution`` (the stored notebooks show it solved; ``cnn-lessons
+student-copy`` replaces the lines between ``### BEGIN SOLUTION`` and ``### END SOLUTION`` with a starter) followed
+by a cell calling the checker.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+
+import torch
+
+from cnn_lessons import arithmetic, ops
+
+__all__ = [
+    "ExerciseFailed",
+    "check_correlate1d",
+    "check_convolve2d",
+    "check_flipped_kernel",
+    "check_output_size",
+    "check_same_padding",
+    "check_transposed_output_size",
+]
+
+
+class ExerciseFailed(AssertionError):
+    """A wrong answer; the message names the failing case, the expected and the given result, and a hint."""
+
+
+def _passed(name: str, count: int) -> None:
+    print(f"\u2713 {name}: correct on all {count} cases")
+
+
+def _call(fn, name: str, args: dict):
+    shown = ", ".join(f"{k}={_show(v)}" for k, v in args.items())
+    try:
+        return fn(*args.values())
+    except NotImplementedError:
+        raise ExerciseFailed(
+            f"{name} is not written yet: replace the `raise NotImplementedError` with your code"
+        ) from None
+    except Exception as error:  # the student's code may raise anything; report it with the case
+        raise ExerciseFailed(f"{name}({shown}) raised {type(error).__name__}: {error}") from None
+
+
+def _show(value) -> str:
+    if isinstance(value, torch.Tensor):
+        return str(value.tolist())
+    return repr(value)
+
+
+def _as_tensor(value, name: str, args: dict) -> torch.Tensor:
+    try:
+        return torch.as_tensor(value, dtype=torch.float64)
+    except (TypeError, ValueError, RuntimeError):
+        raise ExerciseFailed(
+            f"{name} should return a list or tensor of numbers; for {args} it returned {value!r}"
+        ) from None
+
+
+# --- lesson 01 ----------------------------------------------------------------------------------------------
+
+
+def _signal_cases(seed: int = 0, count: int = 40):
+    rng = random.Random(seed)
+    yield torch.tensor([0.0, 1, 3, 2, 0, 0, 4, 1]), torch.tensor([1.0, 2, -1])
+    yield torch.tensor([1.0, 2, 3]), torch.tensor([5.0, -1, 2])  # kernel as long as the signal: one output
+    for _ in range(count - 2):
+        n, k = rng.randint(1, 12), rng.randint(1, 5)
+        if k > n:
+            n, k = k, n
+        yield (
+            torch.tensor([float(rng.randint(-5, 5)) for _ in range(n)]),
+            torch.tensor([float(rng.randint(-3, 3)) for _ in range(k)]),
+        )
+
+
+def check_correlate1d(student_correlate1d) -> None:
+    """Exercise: 1-D cross-correlation with loops, 'valid' positions, stride 1 (``out[i] = sum_j x[i+j] w[j]``)."""
+    name = "correlate1d"
+    cases = list(_signal_cases())
+    for signal, kernel in cases:
+        args = {"signal": signal, "kernel": kernel}
+        got = _as_tensor(_call(student_correlate1d, name, args), name, args)
+        expected = ops.correlate1d(signal, kernel).double()
+        if got.shape != expected.shape:
+            raise ExerciseFailed(
+                f"for a signal of {len(signal)} values and a kernel of {len(kernel)}, correlation has "
+                f"n - k + 1 = {len(expected)} outputs (every position where the kernel fits), but yours returned "
+                f"{got.numel()}: {got.tolist()}. Hint: loop i over range(len(signal) - len(kernel) + 1)."
+            )
+        if not torch.allclose(got, expected):
+            flipped = ops.convolve1d(signal, kernel).double()
+            hint = (
+                "you flipped the kernel: that is convolution; correlation uses w[j] as it is"
+                if torch.allclose(got, flipped)
+                else "out[i] adds x[i + j] * w[j] for j in range(len(kernel))"
+            )
+            i = int((got - expected).abs().argmax())
+            raise ExerciseFailed(
+                f"for signal={signal.tolist()}, kernel={kernel.tolist()}: expected {expected.tolist()}, got "
+                f"{got.tolist()} (first difference at out[{i}]). Hint: {hint}."
+            )
+    _passed(name, len(cases))
+
+
+def check_convolve2d(student_convolve2d) -> None:
+    """Exercise: true 2-D convolution ('valid', stride 1): flip the kernel along both axes, then correlate."""
+    name = "convolve2d"
+    rng = torch.Generator().manual_seed(1)
+    cases = [(torch.arange(16.0).view(4, 4), torch.tensor([[1.0, 2], [3, 4]]))]
+    for _ in range(29):
+        h, w = torch.randint(1, 8, (2,), generator=rng).tolist()
+        kh, kw = torch.randint(1, 4, (2,), generator=rng).tolist()
+        kh, kw = min(kh, h), min(kw, w)
+        cases.append(
+            (
+                torch.randint(-4, 5, (h, w), generator=rng).double(),
+                torch.randint(-3, 4, (kh, kw), generator=rng).double(),
+            )
+        )
+    for image, kernel in cases:
+        args = {"image": image, "kernel": kernel}
+        got = _as_tensor(_call(student_convolve2d, name, args), name, args)
+        expected = ops.convolve2d(image, kernel).double()
+        if got.shape != expected.shape:
+            raise ExerciseFailed(
+                f"a {tuple(image.shape)} image and a {tuple(kernel.shape)} kernel give a {tuple(expected.shape)} "
+                f"output (h - kh + 1, w - kw + 1), but yours has shape {tuple(got.shape)}."
+            )
+        if not torch.allclose(got, expected):
+            mistakes = {
+                "you did not flip the kernel: that is correlation": ops.correlate2d(image, kernel),
+                "you flipped the kernel up-down only; convolution flips both axes": ops.correlate2d(
+                    image, kernel.flip(0)
+                ),
+                "you flipped the kernel left-right only; convolution flips both axes": ops.correlate2d(
+                    image, kernel.flip(1)
+                ),
+            }
+            if kernel.shape[0] == kernel.shape[1]:
+                mistakes["you transposed the kernel; flipping is a half turn (kernel.flip(0, 1))"] = ops.correlate2d(
+                    image, kernel.T
+                )
+            hint = next(
+                (text for text, wrong in mistakes.items() if torch.allclose(got, wrong.double())),
+                "flip the kernel with kernel.flip(0, 1), then add window * kernel over every window",
+            )
+            raise ExerciseFailed(
+                f"for image={image.tolist()} and kernel={kernel.tolist()}: expected {expected.tolist()}, got "
+                f"{got.tolist()}. Hint: {hint}."
+            )
+    _passed(name, len(cases))
+
+
+def check_flipped_kernel(answer) -> None:
+    """Exercise: the kernel that makes ``F.conv2d`` (a correlation) compute convolution with [[1, 2], [3, 4]]."""
+    kernel = torch.tensor([[1.0, 2], [3, 4]])
+    expected = kernel.flip(0, 1)
+    got = _as_tensor(answer, "your answer", {})
+    if got.shape != expected.shape:
+        raise ExerciseFailed(f"the answer is a 2x2 kernel, like [[a, b], [c, d]]; yours has shape {tuple(got.shape)}")
+    if torch.equal(got, kernel.T):
+        raise ExerciseFailed(f"{got.tolist()} is the transpose; convolution turns the kernel half way round")
+    if not torch.equal(got, expected):
+        raise ExerciseFailed(
+            f"{got.tolist()} is not it: convolution reads the kernel backwards along both axes, so its top-left "
+            f"weight meets the bottom-right of each window. Check by comparing F.conv2d with your kernel and "
+            f"ops.convolve2d with [[1, 2], [3, 4]] on any image."
+        )
+    print(f"\u2713 correlating with {got.int().tolist()} convolves with {kernel.int().tolist()}")
+
+
+# --- lesson 02 ----------------------------------------------------------------------------------------------
+
+
+def _size_cases():
+    for i, k, s, p, d in itertools.product((1, 2, 5, 6, 7, 10, 13), (1, 2, 3, 4), (1, 2, 3), (0, 1, 2), (1, 2, 3)):
+        if i + 2 * p >= d * (k - 1) + 1:
+            yield {"size": i, "kernel_size": k, "stride": s, "padding": p, "dilation": d}
+
+
+def check_output_size(student_output_size) -> None:
+    """Exercise: ``output_size(size, kernel_size, stride, padding, dilation)`` as torch computes it."""
+    name = "output_size"
+    cases = list(_size_cases())
+    answers = [_call(student_output_size, name, case) for case in cases]
+    wrong = [
+        (case, got) for case, got in zip(cases, answers, strict=True) if got != arithmetic.conv_output_size(**case)
+    ]
+    if wrong:
+        guesses = {
+            "you left out the + 1 (a window that fits exactly still gives one output)": lambda i, k, s, p, d: (
+                (i + 2 * p - d * (k - 1) - 1) // s
+            ),
+            "you ignored dilation: the kernel spans d*(k-1)+1 positions": lambda i, k, s, p, d: (
+                (i + 2 * p - k) // s + 1
+            ),
+            "you padded one side only: padding adds p zeros on each side": lambda i, k, s, p, d: (
+                (i + p - d * (k - 1) - 1) // s + 1
+            ),
+            "you rounded up: the last window must fit, so round down (floor)": lambda i, k, s, p, d: (
+                -(-(i + 2 * p - d * (k - 1) - 1) // s) + 1
+            ),
+        }
+        # the mistake that explains every answer, not just the first wrong one
+        hint = next(
+            (
+                text
+                for text, guess in guesses.items()
+                if all(got == guess(*case.values()) for case, got in zip(cases, answers, strict=True))
+            ),
+            "o = floor((i + 2p - d(k-1) - 1) / s) + 1",
+        )
+        case, got = wrong[0]
+        expected = arithmetic.conv_output_size(**case)
+        i, k, s, p, d = case.values()
+        raise ExerciseFailed(
+            f"your output size is off by {got - expected} for size={i}, kernel_size={k}, stride={s}, padding={p}, "
+            f"dilation={d}: expected {expected}, got {got} ({len(wrong)} of {len(cases)} cases wrong). Hint: {hint}."
+        )
+    _passed(name, len(cases))
+
+
+def check_same_padding(student_same_padding) -> None:
+    """Exercise: ``same_padding(kernel_size, dilation) -> (left, right)`` as torch splits it."""
+    name = "same_padding"
+    cases = [{"kernel_size": k, "dilation": d} for k in range(1, 8) for d in range(1, 5)]
+    for case in cases:
+        got = _call(student_same_padding, name, case)
+        expected = arithmetic.same_padding(**case)
+        if not isinstance(got, (tuple, list)) or tuple(got) != expected:
+            k, d = case.values()
+            total = d * (k - 1)
+            hint = (
+                "the total must be d*(k-1), so that a stride-1 output keeps the input size"
+                if not isinstance(got, (tuple, list)) or sum(got) != total
+                else "torch puts the smaller half on the left: left = total // 2, right = total - left"
+            )
+            raise ExerciseFailed(
+                f"for kernel_size={k}, dilation={d}: expected (left, right) = {expected}, got {got!r}. Hint: {hint}."
+            )
+    _passed(name, len(cases))
+
+
+def check_transposed_output_size(student_transposed_size) -> None:
+    """Exercise: ``transposed_size(size, kernel_size, stride, padding, output_padding)`` (relationship 14)."""
+    name = "transposed_size"
+    cases = [
+        {"size": i, "kernel_size": k, "stride": s, "padding": p, "output_padding": a}
+        for i, k, s, p in itertools.product(range(1, 7), range(1, 5), range(1, 4), range(3))
+        for a in range(s)
+        if (i - 1) * s - 2 * p + (k - 1) + a + 1 >= 1
+    ]
+    for case in cases:
+        got = _call(student_transposed_size, name, case)
+        expected = arithmetic.conv_transpose_output_size(**case)
+        if got != expected:
+            i, k, s, p, a = case.values()
+            raise ExerciseFailed(
+                f"for size={i}, kernel_size={k}, stride={s}, padding={p}, output_padding={a}: expected {expected}, "
+                f"got {got}. Hint: o' = s(i' - 1) + a + k - 2p: the stride spreads the inputs, the kernel adds k - 1, "
+                f"padding crops p from each side and output_padding adds a at the end."
+            )
+    _passed(name, len(cases))
