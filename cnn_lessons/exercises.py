@@ -27,6 +27,9 @@ __all__ = [
     "check_output_size",
     "check_same_padding",
     "check_transposed_output_size",
+    "check_conv_parameter_count",
+    "check_receptive_field",
+    "check_basic_block_parameters",
 ]
 
 
@@ -270,3 +273,70 @@ def check_transposed_output_size(student_transposed_size) -> None:
                 f"padding crops p from each side and output_padding adds a at the end."
             )
     _passed(name, len(cases))
+
+
+# --- lessons 03 and 04 --------------------------------------------------------------------------------------
+
+
+def check_conv_parameter_count(student_count) -> None:
+    """Exercise: ``parameters(in_channels, out_channels, kernel_size, bias, groups)`` of an ``nn.Conv2d``."""
+    name = "parameters"
+    cases = [
+        {"in_channels": cin, "out_channels": cout, "kernel_size": k, "bias": bias, "groups": g}
+        for cin, cout, k, bias, g in itertools.product((1, 3, 8, 32), (4, 8, 32), (1, 3, 5), (True, False), (1, 2, 4))
+        if cin % g == 0 and cout % g == 0
+    ]
+    for case in cases:
+        got = _call(student_count, name, case)
+        expected = arithmetic.conv_parameter_count(**case)
+        if got != expected:
+            cin, cout, k, bias, g = case.values()
+            guesses = {
+                "you forgot the biases: one per output channel": expected - cout * int(bias),
+                "each kernel sees in_channels / groups channels, not all of them": (cin * k * k + int(bias)) * cout,
+                "a k x k kernel has k*k weights per input channel, not k": (cin // g * k + int(bias)) * cout,
+            }
+            hint = next((text for text, wrong in guesses.items() if got == wrong), "(in/groups * k * k + bias) * out")
+            raise ExerciseFailed(
+                f"for in_channels={cin}, out_channels={cout}, kernel_size={k}, bias={bias}, groups={g}: expected "
+                f"{expected:,}, got {got!r}. Hint: {hint}."
+            )
+    _passed(name, len(cases))
+
+
+def check_receptive_field(student_receptive_field) -> None:
+    """Exercise: ``receptive_field(layers)`` for a list of (kernel_size, stride) layers, first layer first."""
+    name = "receptive_field"
+    rng = random.Random(4)
+    cases = [[(3, 1), (3, 1)], [(7, 2), (3, 2)], [(2, 2), (3, 1)]]
+    cases += [[(rng.randint(1, 7), rng.randint(1, 3)) for _ in range(rng.randint(1, 5))] for _ in range(40)]
+    for layers in cases:
+        got = _call(student_receptive_field, name, {"layers": layers})
+        expected = arithmetic.receptive_field(layers)
+        if got != expected:
+            no_strides = 1 + sum(k - 1 for k, _ in layers)
+            hint = (
+                "strides matter: after a stride-s layer, one step of the next layer covers s input positions"
+                if got == no_strides
+                else "r = 1 + sum over layers of (k_l - 1) times the product of the strides before layer l"
+            )
+            raise ExerciseFailed(f"for layers={layers}: expected {expected}, got {got!r}. Hint: {hint}.")
+    _passed(name, len(cases))
+
+
+def check_basic_block_parameters(answer) -> None:
+    """Exercise: the parameters of ResNet's basic block with 64 channels (two 3x3 convs without bias, two BNs)."""
+    conv = arithmetic.conv_parameter_count(64, 64, 3, bias=False)
+    batch_norm = 2 * 64  # a scale and a shift per channel
+    expected = 2 * conv + 2 * batch_norm
+    if answer == expected:
+        print(f"\u2713 2 x {conv:,} (3x3 convolutions) + 2 x {batch_norm} (batch norms) = {expected:,}")
+        return
+    hints = {
+        2 * conv: "you left out the batch norms: each has a scale and a shift per channel",
+        2 * arithmetic.conv_parameter_count(64, 64, 3) + 2 * batch_norm: "the convolutions have no bias (BN follows)",
+        conv + batch_norm: "the block has two convolutions and two batch norms",
+    }
+    raise ExerciseFailed(
+        f"{answer!r} is not it. Hint: {hints.get(answer, 'count each 3x3 convolution (64*64*9 weights) and each BN')}."
+    )

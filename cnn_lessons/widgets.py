@@ -12,6 +12,11 @@ control's ``.value`` and read the artists back.
 
 - :class:`StepThroughExplorer`: one output position at a time, 1-D and 2-D, correlation or convolution.
 - :class:`KernelPicker`: classic 3x3 kernels on a real photo.
+- :class:`ConvArithmeticExplorer`: padding, stride, dilation and padding modes, 1-D and 2-D (lesson 02).
+- :class:`ReceptiveFieldExplorer`: how one output's receptive field grows through a stack of layers (lesson 02).
+
+Every explorer also has ``static_figure()`` (a new Figure of what it shows now, for a static PNG) and
+``benchmark_steps()`` (control changes for ``benchmarks/slider_latency.py``).
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from __future__ import annotations
 import itertools
 import sys
 import warnings
+from html import escape
 
 import ipywidgets as widgets
 import matplotlib
@@ -26,7 +32,7 @@ import matplotlib.figure
 import torch
 from matplotlib import rcsetup
 
-from cnn_lessons import ops, viz
+from cnn_lessons import explain, ops, viz
 from cnn_lessons.arithmetic import resolve_padding
 
 
@@ -56,6 +62,8 @@ __all__ = [
     "explorer_canvas",
     "StepThroughExplorer",
     "KernelPicker",
+    "ConvArithmeticExplorer",
+    "ReceptiveFieldExplorer",
     "MODES",
     "DEFAULT_SIGNAL",
     "DEFAULT_KERNEL",
@@ -116,6 +124,22 @@ class _Explorer:
 
     def _widgets(self):
         yield from ()
+
+    def static_figure(self) -> matplotlib.figure.Figure:
+        """A new Figure (no canvas, not pyplot's) showing what the explorer shows now: for static PNGs."""
+        raise NotImplementedError(f"{type(self).__name__} has no static_figure()")
+
+    def benchmark_steps(self) -> list[tuple[widgets.ValueWidget, object]]:
+        """(control, value) changes that tour the explorer, for ``benchmarks/slider_latency.py``.
+
+        The default walks through every value of the first slider or choice among the explorer's controls.
+        """
+        for control in self._widgets():
+            if isinstance(control, (widgets.IntSlider, widgets.FloatSlider)):
+                return [(control, v) for v in range(int(control.min), int(control.max) + 1)]
+            if hasattr(control, "options") and hasattr(control, "value"):
+                return [(control, option) for option in control.options]
+        return []
 
 
 class StepThroughExplorer(_Explorer):
@@ -200,24 +224,9 @@ class StepThroughExplorer(_Explorer):
 
     def update(self) -> None:
         """Recompute the two steps for the controls' values and update the picture in place."""
+        self._render(self.view)
         mode = self.mode.value
         flip = mode == "convolution"
-        index1d, index2d = self.positions()
-        self.step1d = ops.window_step1d(self.signal, self.kernel, index1d, padding=self.padding, flip=flip)
-        self.step2d = ops.window_step2d(self.image, self.image_kernel, index2d, padding=self.padding, flip=flip)
-        out1d, out2d = self.outputs[mode]
-        past1d = self.position.value > index1d
-        past2d = self.position.value > index2d[0] * self.shape2d[1] + index2d[1]
-        held = "  (its last output)"
-        self.view.update(
-            self.step1d,
-            self.step2d,
-            out1d,
-            out2d,
-            flipped=flip,
-            note1d=held if past1d else "",
-            note2d=held if past2d else "",
-        )
         how = (
             "the kernel slides as it is (this is what torch's conv1d/conv2d compute)"
             if not flip
@@ -229,6 +238,48 @@ class StepThroughExplorer(_Explorer):
             f"2-D: {viz.step_equation(self.step2d, html=True)}"
         )
         self.canvas.draw_idle()
+
+    def _render(self, view: viz.StepThroughView) -> None:
+        """Compute the two steps for the controls' values and show them in ``view``."""
+        mode = self.mode.value
+        flip = mode == "convolution"
+        index1d, index2d = self.positions()
+        self.step1d = ops.window_step1d(self.signal, self.kernel, index1d, padding=self.padding, flip=flip)
+        self.step2d = ops.window_step2d(self.image, self.image_kernel, index2d, padding=self.padding, flip=flip)
+        out1d, out2d = self.outputs[mode]
+        past1d = self.position.value > index1d
+        past2d = self.position.value > index2d[0] * self.shape2d[1] + index2d[1]
+        held = "  (its last output)"
+        view.update(
+            self.step1d,
+            self.step2d,
+            out1d,
+            out2d,
+            flipped=flip,
+            note1d=held if past1d else "",
+            note2d=held if past2d else "",
+        )
+
+    def static_figure(self) -> matplotlib.figure.Figure:
+        fig = matplotlib.figure.Figure(dpi=100)
+        view = viz.StepThroughView(
+            fig,
+            self.step1d,
+            self.step2d,
+            padding1d=resolve_padding(self.padding, len(self.kernel)),
+            padding2d=tuple(resolve_padding(self.padding, k) for k in self.image_kernel.shape),
+        )
+        self._render(view)
+        return fig
+
+    def benchmark_steps(self):
+        positions = range(self.position.min, self.position.max + 1)
+        return [
+            *[(self.position, p) for p in positions],
+            (self.mode, "convolution"),
+            *[(self.position, p) for p in reversed(positions)],
+            (self.mode, "correlation"),
+        ]
 
     def _widgets(self):
         yield from (self.position, self.mode, self.readout, self.canvas, self.canvas.toolbar)
@@ -269,6 +320,7 @@ class KernelPicker(_Explorer):
         self.kernel = widgets.Dropdown(options=names, value=kernel, description="kernel")
         self.note = widgets.HTML(layout=widgets.Layout(margin="0 0 0 10px"))
         self.result = ops.correlate2d(self.image, ops.CLASSIC_KERNELS[kernel], padding="same")
+        self._results = {kernel: self.result}
 
         self.fig = matplotlib.figure.Figure(dpi=100)
         self.view = viz.KernelPickerView(self.fig, self.image, ops.CLASSIC_KERNELS[kernel].shape)
@@ -284,14 +336,469 @@ class KernelPicker(_Explorer):
     def update(self) -> None:
         """Filter the photo with the chosen kernel and update the picture in place."""
         name = self.kernel.value
-        weights = ops.CLASSIC_KERNELS[name]
-        self.result = ops.correlate2d(self.image, weights, padding="same")
-        self.view.update(name, weights, self.result)
+        self._render(self.view)
         self.note.value = f"<b>{name}</b>: {KERNEL_NOTES.get(name, '')}"
         self.canvas.draw_idle()
+
+    def _render(self, view: viz.KernelPickerView) -> None:
+        name = self.kernel.value
+        weights = ops.CLASSIC_KERNELS[name]
+        if name not in self._results:  # the photo never changes: each kernel's result is computed once
+            self._results[name] = ops.correlate2d(self.image, weights, padding="same")
+        self.result = self._results[name]
+        view.update(name, weights, self.result)
+
+    def static_figure(self) -> matplotlib.figure.Figure:
+        fig = matplotlib.figure.Figure(dpi=100)
+        self._render(viz.KernelPickerView(fig, self.image, ops.CLASSIC_KERNELS[self.kernel.value].shape))
+        return fig
+
+    def benchmark_steps(self):
+        return [(self.kernel, name) for name in self.kernel.options]
 
     def _widgets(self):
         yield from (self.kernel, self.note, self.canvas, self.canvas.toolbar)
 
     def __repr__(self) -> str:
         return f"KernelPicker(kernel={self.kernel.value!r})"
+
+
+# --- lesson 02: convolution arithmetic --------------------------------------------------------------------------
+
+DIMS = ("2-D", "1-D")
+
+
+class _Busy:
+    """Re-entrancy guard: a callback that changes another control's range must not run the update twice."""
+
+    def __init__(self):
+        self.active = False
+
+    def __enter__(self):
+        self.active = True
+
+    def __exit__(self, *exc):
+        self.active = False
+
+
+def _slider(description: str, value: int, low: int, high: int, width: str = "260px") -> widgets.IntSlider:
+    return widgets.IntSlider(
+        value=value,
+        min=low,
+        max=high,
+        description=description,
+        continuous_update=True,
+        style={"description_width": "78px"},
+        layout=widgets.Layout(width=width),
+    )
+
+
+class ConvArithmeticExplorer(_Explorer):
+    """Padding, stride and dilation of one convolution, live: the padded input, the taps, the output, the formula.
+
+    Controls: ``dims`` ('2-D' or '1-D'), ``size`` (the input's side: 1..9 in 2-D, 1..20 in 1-D), ``kernel_size``
+    (1..5), ``padding`` (0..4, used when ``padding_choice`` is 'custom'), ``padding_choice`` ('custom', 'valid',
+    'same', 'full'), ``stride`` (1..4), ``dilation`` (1..3), ``padding_mode`` ('zeros', 'reflect', 'replicate',
+    'circular') and ``position`` (the output cell shown: its index, row-major in 2-D; its maximum follows the
+    output size). ``readout`` (HTML) holds the PyTorch layer, ready to copy.
+
+    Every number comes from :func:`cnn_lessons.explain.conv_picture` (arithmetic and ops underneath); the input
+    is :func:`cnn_lessons.explain.demo_input`, small integers, so the values that reflect, replicate and circular
+    padding copy are recognisable. Combinations torch refuses are explained in the figure, the output greyed out.
+    """
+
+    SIZE_RANGE = {"2-D": (1, 9), "1-D": (1, 20)}
+
+    def __init__(
+        self,
+        dims: str = "2-D",
+        *,
+        size: int = 7,
+        kernel_size: int = 3,
+        padding: int = 1,
+        stride: int = 2,
+        dilation: int = 1,
+        padding_choice: str = "custom",
+        padding_mode: str = "zeros",
+        position: int = 0,
+    ):
+        if dims not in DIMS:
+            raise ValueError(f"dims must be one of {DIMS}, got {dims!r}")
+        low, high = self.SIZE_RANGE[dims]
+        if not low <= size <= high:
+            raise ValueError(f"size must be between {low} and {high} in {dims}, got {size}")
+        self.dims = widgets.ToggleButtons(options=DIMS, value=dims, style={"button_width": "52px"})
+        self.size = _slider("input size", size, low, high)
+        self.kernel_size = _slider("kernel size", kernel_size, 1, 5)
+        self.padding = _slider("padding", padding, 0, 4)
+        self.stride = _slider("stride", stride, 1, 4)
+        self.dilation = _slider("dilation", dilation, 1, 3)
+        self.position = _slider("output cell", position, 0, position)  # update() sets the real maximum
+        self.padding_choice = widgets.ToggleButtons(
+            options=explain.PADDING_CHOICES,
+            value=padding_choice,
+            description="padding",
+            tooltips=[
+                "the padding slider's value on every side",
+                "no padding",
+                "d(k-1) in total, so that stride 1 keeps the size",
+                "d(k-1) on every side: every tap meets every input cell",
+            ],
+            style={"button_width": "62px", "description_width": "60px"},
+        )
+        self.padding_mode = widgets.ToggleButtons(
+            options=explain.PADDING_MODES,
+            value=padding_mode,
+            description="mode",
+            style={"button_width": "72px", "description_width": "40px"},
+        )
+        self.readout = widgets.HTML(layout=widgets.Layout(margin="2px 0 0 10px"))
+        self._busy = _Busy()
+
+        self.fig = matplotlib.figure.Figure(dpi=100)
+        self.view = viz.ConvArithmeticView(self.fig)
+        self.canvas = explorer_canvas(self.fig, toolbar_visible=False)
+        column = widgets.VBox
+        self.box = widgets.VBox(
+            [
+                widgets.HBox([self.dims, self.padding_choice, self.padding_mode]),
+                widgets.HBox(
+                    [
+                        column([self.size, self.kernel_size, self.padding]),
+                        column([self.stride, self.dilation, self.position]),
+                    ]
+                ),
+                self.readout,
+                self.canvas,
+            ]
+        )
+        self.update()
+        for control in self.controls().values():
+            control.observe(self._on_change, names="value")
+
+    def controls(self) -> dict[str, widgets.ValueWidget]:
+        """The controls by name."""
+        return {
+            "dims": self.dims,
+            "size": self.size,
+            "kernel_size": self.kernel_size,
+            "padding": self.padding,
+            "padding_choice": self.padding_choice,
+            "stride": self.stride,
+            "dilation": self.dilation,
+            "padding_mode": self.padding_mode,
+            "position": self.position,
+        }
+
+    def picture(self) -> explain.ConvPicture:
+        """What the controls' values give (:func:`cnn_lessons.explain.conv_picture`)."""
+        choice = self.padding_choice.value
+        return explain.conv_picture(
+            1 if self.dims.value == "1-D" else 2,
+            self.size.value,
+            self.kernel_size.value,
+            self.stride.value,
+            self.padding.value if choice == "custom" else choice,
+            self.dilation.value,
+            self.padding_mode.value,
+            self.position.value,
+        )
+
+    def _on_change(self, change) -> None:
+        if not self._busy.active:
+            self.update()
+
+    def update(self) -> None:
+        """Adapt the slider ranges, recompute the picture, update the figure in place, ask for one redraw."""
+        with self._busy:
+            low, high = self.SIZE_RANGE[self.dims.value]
+            if (self.size.min, self.size.max) != (low, high):
+                with self.size.hold_sync():
+                    self.size.min, self.size.max = low, high
+            self.padding.disabled = self.padding_choice.value != "custom"
+            self.current = picture = self.picture()
+            with self.position.hold_sync():
+                self.position.max = picture.last_position
+                self.position.value = picture.flat_position
+                self.position.disabled = picture.output_size is None
+            self.view.update(picture)
+            self.readout.value = f"PyTorch: <code>{escape(picture.torch_line)}</code>"
+        self.canvas.draw_idle()
+
+    def static_figure(self) -> matplotlib.figure.Figure:
+        fig = matplotlib.figure.Figure(dpi=100)
+        viz.ConvArithmeticView(fig).update(self.picture())
+        return fig
+
+    def benchmark_steps(self):
+        c = self.controls()
+        return [
+            *[(c["position"], p) for p in range(16)],
+            (c["stride"], 1),
+            (c["kernel_size"], 4),
+            (c["dilation"], 2),
+            (c["padding_choice"], "same"),
+            (c["padding_mode"], "reflect"),
+            (c["size"], 9),
+            (c["padding_mode"], "circular"),
+            (c["padding_choice"], "full"),
+            (c["dilation"], 1),
+            (c["padding_choice"], "custom"),
+            (c["kernel_size"], 3),
+            (c["dims"], "1-D"),
+            *[(c["position"], p) for p in range(0, 9, 2)],
+            (c["size"], 16),
+            (c["stride"], 2),
+            (c["padding_mode"], "zeros"),
+            (c["dims"], "2-D"),
+            (c["size"], 7),
+        ]
+
+    def _widgets(self):
+        yield from (*self.controls().values(), self.readout, self.canvas, self.canvas.toolbar)
+
+    def __repr__(self) -> str:
+        choice = self.padding_choice.value
+        padding = self.padding.value if choice == "custom" else repr(choice)
+        return (
+            f"ConvArithmeticExplorer({self.dims.value}, size={self.size.value}, kernel_size={self.kernel_size.value}, "
+            f"stride={self.stride.value}, padding={padding}, dilation={self.dilation.value}, "
+            f"padding_mode={self.padding_mode.value!r}, position={self.position.value})"
+        )
+
+
+class ReceptiveFieldExplorer(_Explorer):
+    """How far one output of a stack of 1-D layers sees: its receptive field, layer by layer.
+
+    Controls: ``layers`` (how many, 1..4), per layer ``kernels[l]`` (1..5), ``strides[l]`` (1..3) and
+    ``dilations[l]`` (1..3), ``input_size`` (1..40) and ``position`` (the last layer's cell whose inputs are
+    traced; its maximum follows that layer's size). The layers have no padding, so each output is shorter; a
+    layer that does not fit is explained in the figure. The receptive field is
+    :func:`cnn_lessons.arithmetic.receptive_field`; the cells that feed the chosen output come from
+    :func:`cnn_lessons.explain.receptive_field_picture`.
+    """
+
+    MAX_LAYERS = 4
+
+    def __init__(self, layers=((3, 1, 1), (3, 2, 1), (3, 1, 2)), *, input_size: int = 24, position: int = 3):
+        layers = [tuple(layer) + (1,) * (3 - len(layer)) for layer in layers]
+        if not 1 <= len(layers) <= self.MAX_LAYERS:
+            raise ValueError(f"give 1 to {self.MAX_LAYERS} layers, got {len(layers)}")
+        padded = layers + [(3, 1, 1)] * (self.MAX_LAYERS - len(layers))
+        self.layers = _slider("layers", len(layers), 1, self.MAX_LAYERS, width="230px")
+        self.input_size = _slider("input size", input_size, 1, 40, width="300px")
+        self.position = _slider("output cell", position, 0, position, width="300px")  # update() sets the maximum
+        short = {"description_width": "52px"}
+        self.kernels = [
+            widgets.IntSlider(value=k, min=1, max=5, description="kernel", style=short) for k, _, _ in padded
+        ]
+        self.strides = [
+            widgets.IntSlider(value=s, min=1, max=3, description="stride", style=short) for _, s, _ in padded
+        ]
+        self.dilations = [
+            widgets.IntSlider(value=d, min=1, max=3, description="dilation", style=short) for _, _, d in padded
+        ]
+        for control in (*self.kernels, *self.strides, *self.dilations):
+            control.layout = widgets.Layout(width="220px")
+        self.rows = [
+            widgets.HBox([widgets.Label(f"layer {n + 1}", layout=widgets.Layout(width="52px")), k, s, d])
+            for n, (k, s, d) in enumerate(zip(self.kernels, self.strides, self.dilations, strict=True))
+        ]
+        self._busy = _Busy()
+        self.fig = matplotlib.figure.Figure(dpi=100)
+        self.view = viz.ReceptiveFieldView(self.fig, max_layers=self.MAX_LAYERS)
+        self.canvas = explorer_canvas(self.fig, toolbar_visible=False)
+        self.box = widgets.VBox([widgets.HBox([self.layers, self.input_size, self.position]), *self.rows, self.canvas])
+        self.update()
+        for control in self.controls():
+            control.observe(self._on_change, names="value")
+
+    def controls(self) -> list[widgets.IntSlider]:
+        return [self.layers, self.input_size, self.position, *self.kernels, *self.strides, *self.dilations]
+
+    def stack(self) -> list[tuple[int, int, int]]:
+        """The (kernel, stride, dilation) of the layers in use, first layer first."""
+        return [
+            (self.kernels[n].value, self.strides[n].value, self.dilations[n].value) for n in range(self.layers.value)
+        ]
+
+    def picture(self) -> explain.RFPicture:
+        return explain.receptive_field_picture(self.stack(), self.input_size.value, self.position.value)
+
+    def _on_change(self, change) -> None:
+        if not self._busy.active:
+            self.update()
+
+    def update(self) -> None:
+        """Show the rows in use, recompute the picture, update the figure in place, ask for one redraw."""
+        with self._busy:
+            for n, row in enumerate(self.rows):
+                shown = "flex" if n < self.layers.value else "none"
+                if row.layout.display != shown:
+                    row.layout.display = shown
+            self.current = picture = self.picture()
+            with self.position.hold_sync():
+                self.position.max = picture.last_position
+                self.position.value = picture.position
+                self.position.disabled = picture.problem is not None
+            self.view.update(picture)
+        self.canvas.draw_idle()
+
+    def static_figure(self) -> matplotlib.figure.Figure:
+        fig = matplotlib.figure.Figure(dpi=100)
+        viz.ReceptiveFieldView(fig, max_layers=self.MAX_LAYERS).update(self.picture())
+        return fig
+
+    def benchmark_steps(self):
+        return [
+            *[(self.position, p) for p in range(6)],
+            (self.kernels[0], 5),
+            (self.dilations[2], 3),
+            (self.strides[1], 1),
+            (self.layers, 4),
+            (self.kernels[3], 2),
+            (self.input_size, 40),
+            *[(self.position, p) for p in range(0, 20, 3)],
+            (self.layers, 3),
+            (self.kernels[0], 3),
+            (self.dilations[2], 2),
+            (self.strides[1], 2),
+            (self.input_size, 24),
+        ]
+
+    def _widgets(self):
+        yield from (*self.controls(), *self.rows, self.canvas, self.canvas.toolbar)
+
+    def __repr__(self) -> str:
+        return (
+            f"ReceptiveFieldExplorer(layers={self.stack()}, input_size={self.input_size.value}, "
+            f"position={self.position.value})"
+        )
+
+
+# --- lesson 04: the model explorer --------------------------------------------------------------------------
+
+import typing  # noqa: E402  (this section was appended; its imports stay with it)
+
+__all__ += ["ModelExplorer", "ModelFacts", "model_facts", "model_input_size"]
+
+_MODEL_INPUT_SIZES = {"lenet5": (1, 32, 32)}  # every other model: (3, 224, 224)
+
+
+def model_input_size(name: str) -> tuple[int, int, int]:
+    """The (channels, height, width) of one input that model ``name`` is summarised on: 1x32x32 grayscale for
+    LeNet-5 (the size it was designed for), 3x224x224 RGB for the ImageNet models."""
+    return _MODEL_INPUT_SIZES.get(name, (3, 224, 224))
+
+
+class ModelFacts(typing.NamedTuple):
+    """What :class:`ModelExplorer` shows about one model (see :func:`model_facts`)."""
+
+    name: str
+    input_size: tuple[int, int, int]
+    parameters: int
+    multiply_adds: int
+    stages: dict[str, int]
+    summary: str
+
+
+_FACTS: dict[str, ModelFacts] = {}
+
+
+def model_facts(name: str) -> ModelFacts:
+    """Parameters, multiply-adds, parameters per stage and the ``torchinfo`` summary of model ``name``.
+
+    The model is built on PyTorch's "meta" device (shapes only: no memory, no weights to initialise, forward
+    passes that only propagate shapes), so even VGG-16 takes a fraction of a second; the result is cached per
+    name. The summary is ``torchinfo.summary(model, input_size=(1, *model_input_size(name)), depth=1)`` with
+    each stage's name shown; multiply-adds come from :func:`cnn_lessons.arithmetic.multiply_adds`.
+    """
+    from cnn_lessons import models
+
+    if name not in models.MODELS:
+        raise ValueError(f"name must be one of {list(models.MODELS)}, got {name!r}")
+    if name not in _FACTS:
+        import re
+
+        import torchinfo
+
+        from cnn_lessons.arithmetic import multiply_adds
+
+        size = model_input_size(name)
+        with torch.device("meta"):
+            model = models.MODELS[name]()
+        model.eval()
+        text = str(
+            torchinfo.summary(
+                model, input_size=(1, *size), depth=1, verbose=0, device="meta", row_settings=("var_names",)
+            )
+        )
+        # torchinfo 1.8 on Python 3.11+ prints its unit enum as "(Units.MEGABYTES)": write the unit, "(M)"
+        text = re.sub(r"\(Units\.(\w+)\)", lambda m: f"({_TORCHINFO_UNITS.get(m.group(1), m.group(1))})", text)
+        _FACTS[name] = ModelFacts(
+            name=name,
+            input_size=size,
+            parameters=models.count_parameters(model),
+            multiply_adds=multiply_adds(model, size),
+            stages=models.stage_parameter_counts(model),
+            summary=text,
+        )
+    return _FACTS[name]
+
+
+_TORCHINFO_UNITS = {"MEGABYTES": "M", "GIGABYTES": "G", "TERABYTES": "T", "NONE": ""}
+
+
+class ModelExplorer(_Explorer):
+    """Pick one of the lesson's models: its parameters per stage as bars, and its ``torchinfo`` summary.
+
+    Controls: ``model`` (Dropdown over ``cnn_lessons.models.MODELS``). ``header`` (HTML) gives the totals,
+    ``summary`` (HTML, a ``<pre>`` block) the torchinfo table, and the canvas shows
+    :class:`cnn_lessons.viz.StageParameterView`, updated in place. Models are built on the meta device and
+    their facts cached (:func:`model_facts`), so switching is quick after each model's first time.
+    """
+
+    def __init__(self, model: str = "resnet18"):
+        from cnn_lessons import models
+
+        names = list(models.MODELS)
+        if model not in names:
+            raise ValueError(f"model must be one of {names}, got {model!r}")
+        self.model = widgets.Dropdown(options=names, value=model, description="model")
+        self.header = widgets.HTML(layout=widgets.Layout(margin="0 0 0 10px"))
+        self.summary = widgets.HTML(layout=widgets.Layout(max_height="420px", overflow="auto"))
+        self.fig = matplotlib.figure.Figure(figsize=(8, 3.4), dpi=100)
+        self.view = viz.StageParameterView(self.fig, max_stages=16)
+        self.canvas = explorer_canvas(self.fig)
+        self.box = widgets.VBox([widgets.HBox([self.model, self.header]), self.canvas, self.summary])
+
+        self.update()
+        self.model.observe(self._on_change, names="value")
+
+    @property
+    def facts(self) -> ModelFacts:
+        """The facts of the model shown now."""
+        return model_facts(self.model.value)
+
+    def _on_change(self, change) -> None:
+        self.update()
+
+    def update(self) -> None:
+        """Show the chosen model's facts; the bars and labels change in place."""
+        import html
+
+        facts = self.facts
+        channels, height, width = facts.input_size
+        self.header.value = (
+            f"<b>{facts.name}</b>: {facts.parameters:,} parameters, "
+            f"{facts.multiply_adds / 1e9:.2f} G multiply-adds for one {channels}\u00d7{height}\u00d7{width} input"
+        )
+        self.view.update(facts.stages, facts.name)
+        self.summary.value = f"<pre style='font-size: 11px; line-height: 1.25'>{html.escape(facts.summary)}</pre>"
+        self.canvas.draw_idle()
+
+    def _widgets(self):
+        yield from (self.model, self.header, self.summary, self.canvas, self.canvas.toolbar)
+
+    def __repr__(self) -> str:
+        return f"ModelExplorer(model={self.model.value!r})"

@@ -105,3 +105,33 @@ def test_transposed_size_checker():
     # the reference itself agrees with torch on the checker's cases
     y = torch.zeros(1, 1, 3)
     assert F.conv_transpose1d(y, torch.zeros(1, 1, 3), stride=2, padding=1, output_padding=1).shape[-1] == 6
+
+
+def test_parameter_count_checker():
+    exercises.check_conv_parameter_count(lambda i, o, k, b, g: (i // g * k * k + int(b)) * o)
+    with pytest.raises(ExerciseFailed, match="you forgot the biases"):
+        exercises.check_conv_parameter_count(lambda i, o, k, b, g: i // g * k * k * o)
+    with pytest.raises(ExerciseFailed, match="in_channels / groups"):
+        exercises.check_conv_parameter_count(lambda i, o, k, b, g: (i * k * k + int(b)) * o)
+
+
+def test_receptive_field_checker():
+    def right(layers):
+        field, jump = 1, 1
+        for k, s in layers:
+            field, jump = field + (k - 1) * jump, jump * s
+        return field
+
+    exercises.check_receptive_field(right)
+    with pytest.raises(ExerciseFailed, match="strides matter"):
+        exercises.check_receptive_field(lambda layers: 1 + sum(k - 1 for k, _ in layers))
+
+
+def test_basic_block_checker(capsys):
+    from cnn_lessons.models import BasicBlock
+
+    truth = sum(p.numel() for p in BasicBlock(64, 64).parameters())
+    exercises.check_basic_block_parameters(truth)
+    assert "= 73,984" in capsys.readouterr().out
+    with pytest.raises(ExerciseFailed, match="left out the batch norms"):
+        exercises.check_basic_block_parameters(2 * 64 * 64 * 9)

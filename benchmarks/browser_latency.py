@@ -1,0 +1,392 @@
+"""Explorer latency in a real browser: key press -> changed pixels on screen, JupyterLab + headless Chromium.
+
+For every explorer in the lessons (each notebook in ``notebooks/`` is run in JupyterLab, on a copy, with the
+same start-up code as ``tests/browser``), the explorer's main slider is focused and stepped with the arrow
+keys (an explorer without a slider gets the next option of its dropdown). In the page, a capture-phase
+listener records the key event's time and a ``requestAnimationFrame`` loop hashes the canvas pixels every
+frame; a step's latency runs from the key event to the first frame whose pixels differ. The kernel must be
+idle again before the next key press.
+
+Baseline, in the same run and the same kernel: a cell appended to the lesson's copy builds, for every
+explorer, its naive twin: a copy of the main control plus ``interactive_output(f, ...)``, where ``f`` builds
+a new figure of the same picture (``explorer.static_figure()``, as ``benchmarks/slider_latency.py`` does)
+and shows it with the inline backend (a PNG). Its latency runs from the key event to the first frame with
+the new, decoded ``<img>``. Explorer and twin are stepped alternately, after a warm-up tour of each.
+
+A scratch notebook gives the floor: the smallest ipympl figure, and a slider echoed into an HTML widget.
+
+Target: p50 <= 100 ms per explorer. Prints a table, then one line per explorer:
+``browser_latency explorer=NAME p50_ms=... p95_ms=... baseline_p50_ms=... speedup=...``. Absolute times
+follow the machine's load (printed); compare the ratios within one run.
+
+Run: ``.venv/bin/python benchmarks/browser_latency.py [--steps 20]`` (needs /usr/bin/chromium; ~3 min).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import re
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "browser"))
+
+import harness  # noqa: E402  (tests/browser/harness.py: the same server and browser start-up as the tests)
+
+TARGET_P50_MS = 100.0
+
+# Appended to each lesson's copy: for every explorer the lesson displayed (found in IPython's Out, in order), the
+# naive twin: a copy of its main control plus interactive_output(f, ...), where f builds a NEW figure of the
+# same picture (the explorer's own static_figure(), as benchmarks/slider_latency.py does) and shows it with the
+# inline backend (a PNG). The picture comes from a second, never displayed instance of the explorer, made by
+# re-evaluating the explorer cell's last line (so it has the lesson's inputs); its ipympl canvas is muted.
+BASELINE_CELL = r"""
+# benchmark only: naive interactive_output + inline-matplotlib twins of the explorers above
+%matplotlib inline
+import ipywidgets as _ipw
+import matplotlib.pyplot as _plt
+from IPython.display import display as _display
+
+
+def _main_control(explorer):
+    steps = explorer.benchmark_steps()
+    return steps[0][0] if steps else None
+
+
+def _naive_twin(count, explorer):
+    control = _main_control(explorer)
+    if control is None:
+        return None
+    lines = [line for line in In[count].splitlines() if line.strip()]
+    try:
+        twin = eval(lines[-1], globals())
+        assert type(twin) is type(explorer)
+    except Exception:
+        twin = type(explorer)()
+    twin.canvas.draw_idle = lambda: None  # never displayed: no ipympl frames for it
+    try:
+        twin.static_figure()
+    except NotImplementedError:
+        return None  # this explorer has no static picture to build naively
+    attribute = next(name for name, value in vars(explorer).items() if value is control)
+    twin_control = getattr(twin, attribute)
+    if isinstance(control, (_ipw.IntSlider, _ipw.FloatSlider)):
+        copy = type(control)(
+            value=control.value, min=control.min, max=control.max, step=control.step,
+            description=control.description, layout=_ipw.Layout(width=control.layout.width or "420px"),
+        )
+    else:
+        copy = _ipw.Dropdown(options=list(control.options), value=control.value, description=control.description)
+
+    def draw(value):
+        twin_control.value = value
+        _display(twin.static_figure())  # a new Figure each time, shown inline as a PNG
+
+    box = _ipw.VBox([copy, _ipw.interactive_output(draw, {"value": copy})])
+    return box
+
+
+_seen = {}
+for _count in sorted(Out):
+    _e = Out[_count]
+    if type(_e).__module__ != "cnn_lessons.widgets" or not hasattr(_e, "static_figure"):
+        continue
+    _name = type(_e).__name__
+    _seen[_name] = _seen.get(_name, 0) + 1
+    _box = _naive_twin(_count, _e)
+    if _box is not None:
+        _box.add_class(f"cnn-lessons-baseline-{_name}-{_seen[_name]}")
+        _display(_box)
+_plt.close("all")
+"""
+
+# Calibration, in a scratch notebook: the smallest ipympl figure and a widget with no figure at all, stepped the
+# same way. They give the floor that the messages alone cost (key -> kernel -> page, twice for ipympl).
+FLOOR_CELLS = [
+    r"""import ipywidgets as ipw
+import matplotlib.figure
+import numpy as np
+
+from cnn_lessons.widgets import explorer_canvas
+
+fig = matplotlib.figure.Figure(figsize=(2, 1.5), dpi=100)
+(line,) = fig.add_subplot().plot(np.arange(10))
+canvas = explorer_canvas(fig, toolbar_visible=False)
+tiny = ipw.IntSlider(value=0, min=0, max=9, description="shift")
+
+
+def shift(change):
+    line.set_ydata(np.roll(np.arange(10), change["new"]))
+    canvas.draw_idle()
+
+
+tiny.observe(shift, "value")
+ipw.VBox([tiny, canvas])""",
+    r"""echo = ipw.IntSlider(value=0, min=0, max=9, description="echo")
+said = ipw.HTML("0")
+echo.observe(lambda change: setattr(said, "value", str(change["new"])), "value")
+box = ipw.VBox([echo, said])
+box.add_class("cnn-lessons-echo")
+box""",
+]
+
+# In-page stopwatch: arm() before the key press; the first keydown/input/change event starts it and the first
+# animation frame whose picture differs stops it.
+JS_INSTALL = r"""() => {
+  const signatures = {
+    canvas(root) {  // a hash of every pixel of the ipympl canvas
+      const c = root.querySelector('.jupyter-matplotlib-canvas-div canvas');
+      if (!c || !c.width || !c.height) return null;
+      const d = new Uint32Array(c.getContext('2d').getImageData(0, 0, c.width, c.height).data.buffer);
+      let h = 2166136261 >>> 0;
+      for (let i = 0; i < d.length; i++) h = Math.imul(h ^ d[i], 16777619) >>> 0;
+      return c.width + 'x' + c.height + ':' + h;
+    },
+    img(root) {  // the inline PNG, once it is alone in the output and decoded
+      const imgs = root.querySelectorAll('.widget-output img');
+      if (imgs.length !== 1 || !imgs[0].complete || !imgs[0].naturalWidth) return null;
+      return imgs[0].src;
+    },
+    text(root) {
+      const html = root.querySelector('.widget-html-content');
+      return html ? html.textContent : null;
+    },
+  };
+  window.__stopwatch = {
+    arm(root, kind) {
+      const signature = signatures[kind];
+      const state = {t0: null, t1: null, done: false, before: signature(root)};
+      const start = (event) => { if (state.t0 === null) state.t0 = event.timeStamp; };
+      const events = ['keydown', 'input', 'change'];
+      events.forEach(e => document.addEventListener(e, start, true));
+      const tick = () => {
+        const now = performance.now();
+        if (state.t0 !== null) {
+          const s = signature(root);
+          if (s !== null && s !== state.before) {
+            state.t1 = now;
+            state.done = true;
+            events.forEach(e => document.removeEventListener(e, start, true));
+            return;
+          }
+        }
+        requestAnimationFrame(tick);
+      };
+      requestAnimationFrame(tick);
+      window.__stopwatchState = state;
+    },
+  };
+}"""
+
+
+def explorer_name(page: harness.NotebookPage, explorer, index: int) -> str:
+    """The explorer's class, read from its cell's last line (``widgets.StepThroughExplorer(...)``)."""
+    cell = explorer.locator("xpath=ancestor::div[contains(concat(' ', @class, ' '), ' jp-Cell ')]").first
+    source = cell.locator(".jp-InputArea-editor").inner_text()
+    lines = [line for line in source.splitlines() if line.strip()]
+    match = re.search(r"([A-Z]\w*)\s*\(", lines[-1]) if lines else None
+    return match.group(1) if match else f"{page.notebook.stem}-{index}"
+
+
+class Target:
+    """A widget box whose main control is stepped back and forth; ``kind`` says what to watch for a change."""
+
+    def __init__(self, page: harness.NotebookPage, root, kind: str):
+        self.page, self.root, self.kind = page, root, kind
+        self.control_kind, self.control = harness.main_control(root)
+        if self.control_kind is None:
+            raise ValueError("no slider or dropdown to step")
+        if self.control_kind == "slider":
+            self.options = None
+            self.value = round(float(self.control.get_attribute("aria-valuenow")))
+            self.low = round(float(self.control.get_attribute("aria-valuemin")))
+            self.high = round(float(self.control.get_attribute("aria-valuemax")))
+        else:
+            self.options = self.control.locator("option").evaluate_all("os => os.map(o => o.value)")
+            self.value, self.low, self.high = self.options.index(self.control.input_value()), 0, len(self.options) - 1
+        self.direction = 1 if self.value < self.high else -1
+
+    @property
+    def tour(self) -> int:
+        return self.high - self.low
+
+    def step(self) -> float:
+        """One key press (or option choice); returns ms from the event to the first frame that differs."""
+        from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+        if not self.low <= self.value + self.direction <= self.high:
+            self.direction = -self.direction
+        self.value += self.direction
+        page = self.page.page
+        self.root.scroll_into_view_if_needed()
+        page.evaluate("([root, kind]) => window.__stopwatch.arm(root, kind)", [self.root.element_handle(), self.kind])
+        if self.control_kind == "slider":
+            self.control.focus()
+            page.keyboard.press("ArrowRight" if self.direction > 0 else "ArrowLeft")
+        else:  # a focused <select> gives ArrowDown to JupyterLab (cell selection), so choose like a mouse user
+            self.control.select_option(self.options[self.value])
+        try:
+            page.wait_for_function("() => window.__stopwatchState.done", timeout=harness.REDRAW_TIMEOUT_MS)
+        except PlaywrightTimeout:
+            print(f"  no change on screen within {harness.REDRAW_TIMEOUT_MS} ms; step not counted", file=sys.stderr)
+            latency = math.nan
+        else:
+            latency = page.evaluate("() => window.__stopwatchState.t1 - window.__stopwatchState.t0")
+        self.page.wait_idle()  # the kernel has finished with this step before the next key press
+        return latency
+
+
+def measure(targets: list[Target], steps: int, warmup: int | None) -> list[list[float]]:
+    """Step the targets in turn (so a change in the machine's load hits all alike); warm-up: one tour each."""
+    if warmup is None:
+        warmup = min(max(t.tour for t in targets), 12)
+    times: list[list[float]] = [[] for _ in targets]
+    for step in range(warmup + steps):
+        for target, record in zip(targets, times, strict=True):
+            latency = target.step()
+            if step >= warmup and not math.isnan(latency):
+                record.append(latency)
+    return times
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, math.ceil(q / 100 * len(ordered)) - 1))]
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values) if values else math.nan
+
+
+def run_lesson(page: harness.NotebookPage, args) -> list[tuple[str, list[float], list[float]]]:
+    """Run one lesson (with the baselines appended) and measure each explorer against its naive twin."""
+    page.open()
+    page.page.evaluate(JS_INSTALL)
+    page.run_all()
+    errors = page.errors()
+    if errors:
+        print(f"{page.notebook.stem}: skipped, error output:\n" + "\n".join(errors), file=sys.stderr)
+        return []
+    rows = []
+    seen: dict[str, int] = {}
+    for index, explorer in enumerate(page.explorers(), 1):
+        page.wait_painted(explorer)
+        name = explorer_name(page, explorer, index)
+        seen[name] = seen.get(name, 0) + 1
+        targets = [Target(page, explorer, "canvas")]
+        baseline = page.page.locator(f".cnn-lessons-baseline-{name}-{seen[name]}")
+        if baseline.count():
+            page.page.wait_for_function(
+                "(root) => root.querySelector('.widget-output img')",
+                arg=baseline.first.element_handle(),
+                timeout=harness.REDRAW_TIMEOUT_MS,
+            )
+            targets.append(Target(page, baseline.first, "img"))
+        times = measure(targets, args.steps, args.warmup)
+        label = name if seen[name] == 1 else f"{name}-{seen[name]}"
+        rows.append((label, times[0], times[1] if len(times) > 1 else []))
+    return rows
+
+
+def run_floor(page: harness.NotebookPage, args) -> list[tuple[str, list[float]]]:
+    page.open()
+    page.page.evaluate(JS_INSTALL)
+    page.run_all()
+    tiny = page.explorers()[0]
+    page.wait_painted(tiny)
+    echo = page.page.locator(".cnn-lessons-echo").first
+    times = measure([Target(page, tiny, "canvas"), Target(page, echo, "text")], args.steps, args.warmup)
+    return [("tiny ipympl line plot", times[0]), ("HTML echo, no figure", times[1])]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=20, help="measured key presses per explorer (default 20)")
+    parser.add_argument("--warmup", type=int, default=None, help="unmeasured presses first (default: one tour)")
+    parser.add_argument("--no-floor", action="store_true", help="skip the calibration notebook")
+    args = parser.parse_args(argv)
+    reason = harness.chromium_missing_reason()
+    if reason:
+        print(f"browser_latency: {reason}", file=sys.stderr)
+        return 2
+
+    from playwright.sync_api import sync_playwright
+
+    started = time.perf_counter()
+    rows, floor = [], []
+    with tempfile.TemporaryDirectory(prefix="cnn-lessons-latency-") as tmp:
+        work = Path(tmp)
+        notebooks = work / "notebooks"
+        notebooks.mkdir()
+        with harness.running_lab(notebooks, work) as lab, sync_playwright() as playwright:
+            browser = harness.launch_chromium(playwright)
+            jobs = [
+                (harness.copy_notebook(s, notebooks, extra_cells=[BASELINE_CELL]), run_lesson)
+                for s in harness.lesson_notebooks()
+            ]
+            if not args.no_floor:
+                jobs.append((harness.scratch_notebook(notebooks, "zz-floor.ipynb", FLOOR_CELLS), run_floor))
+            for notebook, run in jobs:
+                context = harness.new_context(browser)
+                page = harness.NotebookPage(context, lab, notebook)
+                try:
+                    result = run(page, args)
+                finally:
+                    page.close()
+                    context.close()
+                    lab.shut_down_kernels()
+                if run is run_floor:
+                    floor = result
+                else:
+                    rows += [(notebook.stem, *row) for row in result]
+            browser.close()
+
+    header = (
+        f"{'notebook':31s} {'explorer':24s} {'n':>3s} {'p50_ms':>7s} {'p95_ms':>7s} {'max_ms':>7s} "
+        f"{'base_p50':>8s} {'base_p95':>8s} {'speedup':>7s}  p50<={TARGET_P50_MS:.0f}ms"
+    )
+    print(
+        "key press -> changed pixels on screen (JupyterLab + headless Chromium); "
+        "baseline: interactive_output + inline PNG"
+    )
+    print(header)
+    print("-" * len(header))
+    summary = []
+    for stem, name, times, base in rows:
+        p50, p95, top = median(times), percentile(times, 95), max(times, default=math.nan)
+        b50, b95 = median(base), percentile(base, 95)
+        speedup = b50 / p50 if times and base and p50 > 0 else math.nan
+        verdict = "met" if p50 <= TARGET_P50_MS else "missed"
+        print(
+            f"{stem:31s} {name:24s} {len(times):3d} {p50:7.1f} {p95:7.1f} {top:7.1f} "
+            f"{b50:8.1f} {b95:8.1f} {speedup:7.2f}  {verdict}"
+        )
+        summary.append(
+            f"browser_latency explorer={name} p50_ms={p50:.1f} p95_ms={p95:.1f} baseline_p50_ms={b50:.1f} "
+            f"speedup={speedup:.2f}"
+        )
+    for what, times in floor:
+        print(
+            f"{'(floor)':31s} {what:24s} {len(times):3d} {median(times):7.1f} {percentile(times, 95):7.1f} "
+            f"{max(times, default=math.nan):7.1f}"
+        )
+    elapsed = time.perf_counter() - started
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else math.nan
+    print(
+        f"({args.steps} measured presses per explorer after a warm-up tour; load average {load:.1f} on "
+        f"{os.cpu_count()} cores; whole run {elapsed:.0f} s)"
+    )
+    for line in summary:
+        print(line)
+    return 0 if rows else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,40 @@
+"""Fixtures for the browser tests: headless Chromium and one JupyterLab for the whole session.
+
+Without Chromium (``/usr/bin/chromium``) the browser tests skip, unless ``CNN_LESSONS_BROWSER=required`` (as
+in CI, ``.ci/run``): then a missing browser fails them, with how to install it.
+"""
+
+from __future__ import annotations
+
+import pytest
+from harness import launch_chromium, new_context, require_browser, running_lab
+
+
+@pytest.fixture(scope="session")
+def browser():
+    require_browser()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = launch_chromium(playwright)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="session")
+def lab(browser, tmp_path_factory):
+    """JupyterLab started like ``make lab`` on a temporary folder; tests copy notebooks into ``lab.root``."""
+    work = tmp_path_factory.mktemp("lab")
+    notebooks = work / "notebooks"
+    notebooks.mkdir()
+    with running_lab(notebooks, work) as server:
+        yield server
+
+
+@pytest.fixture
+def context(browser, lab):
+    """A fresh browser context per test; the test's kernels are shut down afterwards."""
+    ctx = new_context(browser)
+    yield ctx
+    ctx.close()
+    lab.shut_down_kernels()

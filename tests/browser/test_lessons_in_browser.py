@@ -1,0 +1,139 @@
+"""Every lesson, run in a real browser: JupyterLab + headless Chromium, cells run from the Run menu and every
+explorer moved with the keyboard.
+
+For each notebook in ``notebooks/`` (found by glob): open a copy in a fresh browser context and workspace, Run
+All Cells, wait until the kernel is idle and every code cell has its execution count, and check that no
+output is an error (tracebacks, error text on stderr, "Error displaying widget") and that every explorer
+paints its ipympl canvas. Then focus each explorer's main slider and press ArrowRight (an explorer without a
+slider gets the next option of its dropdown): the readout must show the new value, the canvas pixels must
+change, and nothing may land in JupyterLab's log console (where errors raised in widget callbacks go). A
+screenshot of each explorer is saved as ``assets/screenshots/<notebook-stem>-<explorer-index>.png``.
+
+All waits are readiness conditions with generous timeouts (2 shared cores), never fixed sleeps. The tests in
+this module share one JupyterLab and run one after another in one pytest-xdist worker (``--dist
+loadscope`` groups a module's tests).
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from harness import (
+    REDRAW_TIMEOUT_MS,
+    SCREENSHOTS_DIR,
+    SLIDER_HANDLE,
+    SLIDER_READOUT,
+    NotebookPage,
+    chromium_missing_reason,
+    copy_notebook,
+    lesson_notebooks,
+    main_control,
+    require_browser,
+    save_screenshot,
+    scratch_notebook,
+)
+
+LESSONS = lesson_notebooks()
+
+
+def test_chromium_is_available():
+    """Says plainly why the browser tests skip; fails when CNN_LESSONS_BROWSER=required and there is none."""
+    require_browser()
+    assert chromium_missing_reason() is None
+
+
+def _run(page: NotebookPage) -> None:
+    page.open()
+    page.run_all()
+    errors = page.errors()
+    assert not errors, f"{page.notebook.stem}: error output after Run All Cells:\n" + "\n\n".join(errors)
+    missing = page.unexecuted_cells()
+    assert not missing, f"{page.notebook.stem}: code cells {missing} have no execution count: {page.prompts()}"
+
+
+def _move(page: NotebookPage, explorer, label: str) -> str:
+    """Move the explorer's main control one step with the keyboard (or pick the next dropdown option)."""
+    from playwright.sync_api import expect
+
+    kind, control = main_control(explorer)
+    assert kind is not None, f"{label}: no slider or dropdown to move"
+    before = page.canvas_data(explorer)
+    if kind == "slider":
+        value = round(float(control.get_attribute("aria-valuenow")))
+        top = round(float(control.get_attribute("aria-valuemax")))
+        key, new = ("ArrowRight", value + 1) if value < top else ("ArrowLeft", value - 1)
+        control.focus()
+        page.page.keyboard.press(key)
+        readout = explorer.locator(SLIDER_READOUT).first
+        expect(readout).to_have_text(str(new), timeout=REDRAW_TIMEOUT_MS)
+        expect(control).to_have_attribute("aria-valuenow", re.compile(rf"^{new}(\.0+)?$"), timeout=REDRAW_TIMEOUT_MS)
+        moved = f"slider {value} -> {new} ({key})"
+    else:
+        # ArrowDown on a focused <select> is taken by JupyterLab (it moves the cell selection in command
+        # mode), so pick the next option the way a mouse user does
+        options = control.locator("option").evaluate_all("os => os.map(o => o.value)")
+        value = control.input_value()
+        new = options[(options.index(value) + 1) % len(options)]
+        control.select_option(new)
+        expect(control).to_have_value(new, timeout=REDRAW_TIMEOUT_MS)
+        moved = f"dropdown {value!r} -> {new!r}"
+    page.wait_canvas_changed(explorer, before)
+    return moved
+
+
+@pytest.mark.parametrize("source", LESSONS, ids=[p.stem for p in LESSONS])
+def test_lesson_runs_in_jupyterlab_and_its_explorers_respond(source, lab, context):
+    notebook = copy_notebook(source, lab.root)  # a copy: nothing the browser does reaches notebooks/
+    page = NotebookPage(context, lab, notebook)
+    _run(page)
+
+    explorers = page.explorers()
+    for explorer in explorers:
+        page.wait_painted(explorer)  # every explorer renders a canvas with a picture on it
+    logged = page.log_entries()
+    assert logged == 0, f"{notebook.stem}: the log console has {logged} entries:\n{page.log_text()}"
+
+    for index, explorer in enumerate(explorers, 1):
+        label = f"{notebook.stem} explorer {index}"
+        _move(page, explorer, label)
+        save_screenshot(explorer, SCREENSHOTS_DIR / f"{notebook.stem}-{index}.png")
+
+    page.wait_idle()
+    errors = page.errors()
+    assert not errors, f"{notebook.stem}: error output after moving the explorers:\n" + "\n\n".join(errors)
+    logged = page.log_entries()
+    assert logged == 0, f"{notebook.stem}: moving the explorers logged {logged} entries:\n{page.log_text()}"
+    assert not page.page_errors, f"{notebook.stem}: uncaught errors in the page: {page.page_errors}"
+
+
+def test_the_checks_see_errors(lab, context):
+    """The selectors above are not vacuous: a traceback, a skipped cell and a failing callback are all caught."""
+    notebook = scratch_notebook(
+        lab.root,
+        "zz-self-check.ipynb",
+        [
+            "import ipywidgets as w\n"
+            "s = w.IntSlider()\n"
+            "def boom(change):\n"
+            "    raise RuntimeError('callback boom')\n"
+            "s.observe(boom, 'value')\n"
+            "s",
+            "1 / 0",
+            "print('never runs')",
+        ],
+    )
+    page = NotebookPage(context, lab, notebook)
+    page.open()
+    page.run_all()
+    assert any("ZeroDivisionError" in e and "Traceback" in e for e in page.errors())
+    assert page.unexecuted_cells() == [2]
+    page.page.locator(SLIDER_HANDLE).first.focus()
+    page.page.keyboard.press("ArrowRight")
+    page.page.wait_for_function(
+        "() => [...document.querySelectorAll('.jp-LogConsoleStatusItem [title]')]"
+        ".some(e => /[1-9]\\d* log entr/.test(e.title))",
+        timeout=REDRAW_TIMEOUT_MS,
+    )
+    assert page.log_entries() >= 1
+    assert "callback boom" in page.log_text()
