@@ -340,3 +340,160 @@ def check_basic_block_parameters(answer) -> None:
     raise ExerciseFailed(
         f"{answer!r} is not it. Hint: {hints.get(answer, 'count each 3x3 convolution (64*64*9 weights) and each BN')}."
     )
+
+
+# --- lesson 03: the flatten size of a conv stack, and cross-entropy from logits ------------------------------------
+
+__all__ += ["check_flatten_size", "check_cross_entropy"]
+
+
+def _flatten_trace(size, conv_channels, kernel_size, padding, pool) -> tuple[int, str]:
+    """The flatten size of the stack and how it comes about ("28 -> conv 24 -> pool 12"), by arithmetic."""
+    steps = [str(size)]
+    for _ in conv_channels:
+        size = arithmetic.conv_output_size(size, kernel_size, padding=padding)
+        steps.append(f"conv {size}")
+        if pool is not None:
+            size = arithmetic.pool_output_size(size, pool)
+            steps.append(f"pool {size}")
+    channels = conv_channels[-1]
+    return channels * size * size, f"{channels} x {size} x {size} ({' -> '.join(steps)})"
+
+
+def _flatten_guess(size, conv_channels, kernel_size, padding, pool, mistake: str) -> int | None:
+    """What a common mistake gives for the flatten size (None where that arithmetic breaks down)."""
+    sides = 1 if mistake == "one side" else 2
+    padding = 0 if mistake == "no padding" else padding
+    for _ in conv_channels:
+        if mistake != "no shrink":
+            size = size + sides * padding - kernel_size + 1
+        if pool is not None and mistake != "no pool":
+            size = -(-size // pool) if mistake == "ceil" else size // pool
+        if size < 1:
+            return None
+    channels = {"no channels": 1, "first channels": conv_channels[0]}.get(mistake, conv_channels[-1])
+    return channels * size * (1 if mistake == "not squared" else size)
+
+
+_FLATTEN_HINTS = {
+    "no channels": "multiply by the channels of the last block: flatten keeps every channel of the map",
+    "first channels": "the map that is flattened comes out of the LAST block: use conv_channels[-1]",
+    "not squared": "the map is square: channels x height x width, with height = width",
+    "no pool": "you left out the pooling: a p x p max-pool divides each side by p",
+    "ceil": "a max-pool rounds down (floor): a window that does not fit is dropped",
+    "no padding": "padding adds zeros around the map before each convolution: size + 2p - k + 1",
+    "one side": "padding adds p zeros on EACH side: size + 2p - k + 1",
+    "no shrink": "a convolution without enough padding shrinks the map: size + 2p - k + 1",
+}
+
+
+def _flatten_cases():
+    for size, conv_channels, kernel_size, padding, pool in itertools.product(
+        (8, 13, 28, 32), ((6,), (8, 16), (4, 8, 16)), (3, 5), (0, 1, 2), (2, 3, None)
+    ):
+        case = {
+            "size": size,
+            "conv_channels": conv_channels,
+            "kernel_size": kernel_size,
+            "padding": padding,
+            "pool": pool,
+        }
+        try:
+            _flatten_trace(**case)
+        except ValueError:  # the map vanishes: no flatten size to ask for
+            continue
+        yield case
+
+
+def check_flatten_size(student_flatten_size) -> None:
+    """Exercise: ``flatten_size(size, conv_channels, kernel_size, padding, pool)`` of a stack of conv blocks.
+
+    A square ``size`` x ``size`` input goes through one block per entry of ``conv_channels``: a
+    ``kernel_size`` convolution (stride 1, ``padding`` zeros on every side) with that many output channels,
+    then (unless ``pool`` is None) a ``pool`` x ``pool`` max-pool. The answer is the number of features the
+    first linear layer receives after ``nn.Flatten``.
+    """
+    name = "flatten_size"
+    cases = list(_flatten_cases())
+    answers = [_call(student_flatten_size, name, case) for case in cases]
+    wrong = [(case, got) for case, got in zip(cases, answers, strict=True) if got != _flatten_trace(**case)[0]]
+    if wrong:
+        hint = next(
+            (
+                text
+                for mistake, text in _FLATTEN_HINTS.items()
+                if all(got == _flatten_guess(**case, mistake=mistake) for case, got in zip(cases, answers, strict=True))
+            ),
+            None,
+        )
+        case, got = wrong[0]
+        if hint is None:  # no one mistake explains every answer: name the one that explains the first wrong one
+            hint = next(
+                (text for mistake, text in _FLATTEN_HINTS.items() if got == _flatten_guess(**case, mistake=mistake)),
+                "per block, conv: size + 2p - k + 1, then pool: size // p; at the end channels x size x size",
+            )
+        expected, how = _flatten_trace(**case)
+        shown = ", ".join(f"{k}={v!r}" for k, v in case.items())
+        raise ExerciseFailed(
+            f"for {shown}: expected {expected:,} = {how}, got {got!r} ({len(wrong)} of {len(cases)} cases wrong). "
+            f"Hint: {hint}."
+        )
+    _passed(name, len(cases))
+
+
+def _cross_entropy_cases():
+    rng = torch.Generator().manual_seed(3)
+    cases = [(torch.tensor([[2.0, 1.0, 0.1]], dtype=torch.float64), torch.tensor([0]))]
+    for _ in range(20):
+        n, c = int(torch.randint(1, 5, (1,), generator=rng)), int(torch.randint(2, 7, (1,), generator=rng))
+        logits = (torch.randn(n, c, generator=rng, dtype=torch.float64) * 3).round(decimals=1)
+        cases.append((logits, torch.randint(0, c, (n,), generator=rng)))
+    # large logits: exp overflows unless the row's maximum is taken out first
+    cases.append(
+        (torch.tensor([[1000.0, 0.0, -5.0], [10.0, 1010.0, 1000.0]], dtype=torch.float64), torch.tensor([0, 2]))
+    )
+    cases.append((torch.tensor([[-1000.0, -1002.0]], dtype=torch.float64), torch.tensor([1])))
+    return cases
+
+
+def check_cross_entropy(student_cross_entropy) -> None:
+    """Exercise: ``cross_entropy(logits, labels)``, the mean over the batch of -log softmax(logits)[label],
+    as ``F.cross_entropy`` computes it, and without overflow for large logits."""
+    import torch.nn.functional as F
+
+    name = "cross_entropy"
+    cases = _cross_entropy_cases()
+    for logits, labels in cases:
+        args = {"logits": logits, "labels": labels}
+        got = _as_tensor(_call(student_cross_entropy, name, args), name, args)
+        expected = F.cross_entropy(logits, labels)
+        shown = f"logits={logits.tolist()}, labels={labels.tolist()}"
+        per_example = F.cross_entropy(logits, labels, reduction="none")
+        if got.numel() != 1:
+            hint = (
+                "these are the per-example losses: return their mean"
+                if got.shape == per_example.shape and torch.allclose(got, per_example)
+                else "the loss is one number, the mean over the batch"
+            )
+            raise ExerciseFailed(
+                f"for {shown}: expected one number, {expected.item():.6g}; got shape {tuple(got.shape)}. Hint: {hint}."
+            )
+        got = got.reshape(())
+        if torch.isclose(got, expected, rtol=1e-6, atol=1e-9):
+            continue
+        picked = logits.gather(1, labels[:, None])[:, 0]
+        mistakes = {
+            "exp overflowed (exp(1000) is inf in floating point): subtract each row's maximum from its logits "
+            "before exp; the softmax does not change (the log-sum-exp trick)": not torch.isfinite(got),
+            "you returned the sum over the batch: F.cross_entropy averages": torch.isclose(got, per_example.sum()),
+            "the loss is MINUS the log-probability of the right class": torch.isclose(got, -expected),
+            "the logits are not probabilities: take the log-softmax (subtract the log of the sum of exp over "
+            "the classes) before picking the label's entry": torch.isclose(got, -picked.mean()),
+            "the softmax runs over the classes (dim=1), not over the batch (dim=0)": torch.isclose(
+                got, -torch.log_softmax(logits, dim=0).gather(1, labels[:, None]).mean()
+            ),
+        }
+        hint = next((text for text, wrong in mistakes.items() if bool(wrong)), None)
+        hint = hint or "mean over the batch of logsumexp(logits[i]) - logits[i, labels[i]]"
+        raise ExerciseFailed(f"for {shown}: expected {expected.item():.6g}, got {got.item():.6g}. Hint: {hint}.")
+    print(f"\u2713 {name}: correct on all {len(cases)} cases, including logits of \u00b11000")

@@ -2365,3 +2365,88 @@ class StageParameterView:
             for bar, label in zip(self.bars, self.names, strict=True)
             if bar.get_visible()
         }
+
+
+# --- lesson 03: feature maps of a trained network ---------------------------------------------------------------
+
+__all__ += ["FeatureMapView"]
+
+
+class FeatureMapView:
+    """An input image beside one channel of one layer's feature map, with a colour bar.
+
+    The artists are made once; :meth:`update` changes them in place: the input picture and the map
+    (``set_data``, ``set_clim``; the map's extent and the axes limits follow its size, so 8x8 and 4x4 maps
+    both fill the panel), the titles (``set_text``) and the colour bar. The map is drawn on a diverging
+    colormap centred on 0 with limits +-max|map| of the channel shown: white is 0 (a ReLU's "off"), red
+    positive, blue negative (only a convolution's raw output has those). A channel that is 0 everywhere is
+    said so in its title.
+
+    The input: one channel in grey (``gray_r``: high values dark, like ink on paper, on the image's own
+    0..max scale, at least 0..1), three channels as RGB scaled to 0..1 together, more channels as their mean.
+    """
+
+    def __init__(self, fig: Figure, *, fontsize: float = 10):
+        self.fig = fig
+        side, gap, top, bottom, left = 2.5, 0.75, 0.5, 0.12, 0.15
+        widths = [left, side, gap, side, 0.1, 0.14, 0.55]
+        width, height = sum(widths), side + top + bottom
+        self.figsize = (width, height)
+        if tuple(fig.get_size_inches()) != self.figsize:
+            fig.set_size_inches(width, height)
+        lefts = [sum(widths[:i]) for i in range(len(widths))]
+
+        def axes(i):
+            return fig.add_axes((lefts[i] / width, bottom / height, widths[i] / width, side / height))
+
+        self.ax_input, self.ax_map, self.ax_colorbar = axes(1), axes(3), axes(5)
+        self.input_image = _still_image(self.ax_input, np.zeros((2, 2)), "gray_r", (0.0, 1.0))
+        self.map_image = _still_image(self.ax_map, np.zeros((2, 2)), DIVERGING, (-1.0, 1.0))
+        for ax in (self.ax_input, self.ax_map):
+            _framed(ax)
+        self.input_title = _axes_title(self.ax_input, "", fontsize, top)
+        self.map_title = _axes_title(self.ax_map, "", fontsize, top)
+        self.colorbar = ColorBar(self.ax_colorbar, self.map_image, fontsize=fontsize - 2)
+        _framed(self.ax_colorbar)
+
+    @staticmethod
+    def _show_at_size(image: AxesImage, ax: Axes, height: int, width: int) -> None:
+        """Pixel (r, c) of the data centred on (c, r), and the axes just around the picture."""
+        extent = (-0.5, width - 0.5, height - 0.5, -0.5)
+        if (ax.get_xlim(), ax.get_ylim()) != (extent[:2], extent[2:]):
+            image.set_extent(extent)
+            ax.set_xlim(extent[0], extent[1])
+            ax.set_ylim(extent[2], extent[3])
+
+    def update(self, image, feature_map, *, input_title: str = "", map_title: str = "") -> None:
+        """Show ``image`` ((C, H, W) or (H, W)) and ``feature_map`` ((h, w), one channel), with these titles."""
+        image = torch.as_tensor(image).detach().cpu().float()
+        feature_map = torch.as_tensor(feature_map).detach().cpu().float()
+        if feature_map.ndim != 2:
+            raise ValueError(f"feature_map must be one channel, (h, w), got shape {tuple(feature_map.shape)}")
+        if image.ndim == 2:
+            image = image[None]
+        if image.ndim != 3:
+            raise ValueError(f"image must be (C, H, W) or (H, W), got shape {tuple(image.shape)}")
+        if image.shape[0] == 3:
+            low, high = float(image.min()), float(image.max())
+            picture = ((image - low) / (high - low if high > low else 1.0)).permute(1, 2, 0)
+            clim = (0.0, 1.0)
+        else:
+            picture = image[0] if image.shape[0] == 1 else image.mean(dim=0)
+            clim = (min(0.0, float(picture.min())), max(1.0, float(picture.max())))
+        self.input_image.set_data(picture.numpy())
+        self.input_image.set_clim(*clim)
+        self._show_at_size(self.input_image, self.ax_input, *picture.shape[:2])
+
+        limit = float(feature_map.abs().max())
+        self.map_image.set_data(feature_map.numpy())
+        self.map_image.set_clim(-(limit or 1.0), limit or 1.0)
+        self._show_at_size(self.map_image, self.ax_map, *feature_map.shape)
+        self.colorbar.update()
+        self.input_title.set_text(input_title)
+        self.map_title.set_text(map_title + ("\n0 everywhere for this image" if limit == 0 else ""))
+
+    def shown(self) -> np.ndarray:
+        """The feature map on show, read back from its image."""
+        return np.asarray(self.map_image.get_array())

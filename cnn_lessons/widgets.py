@@ -802,3 +802,143 @@ class ModelExplorer(_Explorer):
 
     def __repr__(self) -> str:
         return f"ModelExplorer(model={self.model.value!r})"
+
+
+# --- lesson 03: the feature-map explorer ----------------------------------------------------------------------
+
+from cnn_lessons import features as _features  # noqa: E402  (this section was appended; its imports stay with it)
+
+__all__ += ["FeatureMapExplorer"]
+
+
+class FeatureMapExplorer(_Explorer):
+    """What a network computes inside: pick an image, a layer and a channel, see that channel's feature map.
+
+    ``model``: a trained network (e.g. :func:`cnn_lessons.train.train_digits_cnn`'s); ``images``: a batch
+    (N, C, H, W) (or (N, H, W)) to choose from; ``labels``: their classes, shown when given; ``layers``:
+    layer names (default: every layer whose output is a feature map, see
+    :func:`cnn_lessons.features.activations`).
+
+    Controls: ``image`` (IntSlider, the index into ``images``), ``layer`` (SelectionSlider over the layer
+    names, in the order they run) and ``channel`` (IntSlider; its maximum follows the chosen layer's channel
+    count, and a channel beyond it is moved to the last one). ``readout`` (HTML) names the layer, its shape
+    and the channel, and the predicted class. Each image's maps are computed once, in one forward pass
+    (:func:`cnn_lessons.features.activations`), and kept; the canvas shows
+    :class:`cnn_lessons.viz.FeatureMapView`, updated in place.
+    """
+
+    def __init__(
+        self, model, images, labels=None, *, layers=None, image: int = 0, layer: str | None = None, channel: int = 0
+    ):
+        images = torch.as_tensor(images)
+        if images.ndim == 3:
+            images = images[:, None]
+        if images.ndim != 4 or len(images) == 0:
+            raise ValueError(f"images must be a non-empty batch (N, C, H, W) or (N, H, W), got {tuple(images.shape)}")
+        if labels is not None:
+            labels = torch.as_tensor(labels)
+            if labels.shape != images.shape[:1]:
+                raise ValueError(f"labels must give one class per image: {len(images)} images, labels {labels.shape}")
+        if not 0 <= image < len(images):
+            raise ValueError(f"image must be an index from 0 to {len(images) - 1}, got {image}")
+        self.model, self.images, self.labels, self.layers = model, images, labels, layers
+        self._computed: dict[int, _features.Activations] = {}
+        names = list(self.activations(image).maps)
+        if not names:
+            raise ValueError("the model has no layer whose output is a feature map (N, C, H, W)")
+        layer = names[0] if layer is None else layer
+        if layer not in names:
+            raise ValueError(f"layer must be one of {names}, got {layer!r}")
+
+        self.image = _slider("image", image, 0, len(images) - 1, width="300px")
+        self.layer = widgets.SelectionSlider(
+            options=names,
+            value=layer,
+            description="layer",
+            continuous_update=True,
+            style={"description_width": "40px"},
+            layout=widgets.Layout(width="300px"),
+        )
+        channels = self.activations(image).maps[layer].shape[0]
+        self.channel = _slider("channel", min(channel, channels - 1), 0, channels - 1, width="280px")
+        self.readout = widgets.HTML(layout=widgets.Layout(margin="0 0 0 10px"))
+        self._busy = _Busy()
+
+        self.fig = matplotlib.figure.Figure(dpi=100)
+        self.view = viz.FeatureMapView(self.fig)
+        self.canvas = explorer_canvas(self.fig, toolbar_visible=False)
+        self.box = widgets.VBox([widgets.HBox([self.image, self.layer, self.channel]), self.readout, self.canvas])
+        self.update()
+        for control in self.controls():
+            control.observe(self._on_change, names="value")
+
+    def controls(self) -> list[widgets.ValueWidget]:
+        return [self.image, self.layer, self.channel]
+
+    def activations(self, index: int | None = None) -> _features.Activations:
+        """The maps and logits of image ``index`` (default: the one shown), computed once per image."""
+        index = self.image.value if index is None else index
+        if index not in self._computed:
+            self._computed[index] = _features.activations(self.model, self.images[index], self.layers)
+        return self._computed[index]
+
+    def feature_map(self) -> torch.Tensor:
+        """The (H, W) map shown now: channel ``channel`` of layer ``layer`` for image ``image``."""
+        return self.activations().maps[self.layer.value][self.channel.value]
+
+    def _on_change(self, change) -> None:
+        if not self._busy.active:
+            self.update()
+
+    def _titles(self) -> tuple[str, str, str]:
+        index, name, channel = self.image.value, self.layer.value, self.channel.value
+        found = self.activations()
+        channels, height, width = found.maps[name].shape
+        predicted = int(found.logits.argmax())
+        label = "" if self.labels is None else f"label {int(self.labels[index])}, "
+        input_title = f"image {index}: {label}predicted {predicted}"
+        map_title = f"{name}, channel {channel} (of 0\u2013{channels - 1}): {height}\u00d7{width}"
+        readout = (
+            f"<b>{escape(name)}</b>: {channels} channels of {height}\u00d7{width} (output shape "
+            f"{channels}\u00d7{height}\u00d7{width}); showing channel <b>{channel}</b> (0 to {channels - 1}) "
+            f"| image {index}: {label}predicted <b>{predicted}</b>"
+        )
+        return input_title, map_title, readout
+
+    def update(self) -> None:
+        """Fit the channel slider to the layer, show the chosen map in place, ask for one redraw."""
+        with self._busy:
+            channels = self.activations().maps[self.layer.value].shape[0]
+            if self.channel.max != channels - 1:
+                with self.channel.hold_sync():
+                    if self.channel.value > channels - 1:
+                        self.channel.value = channels - 1
+                    self.channel.max = channels - 1
+            input_title, map_title, readout = self._titles()
+            self.view.update(
+                self.images[self.image.value], self.feature_map(), input_title=input_title, map_title=map_title
+            )
+            self.readout.value = readout
+        self.canvas.draw_idle()
+
+    def static_figure(self) -> matplotlib.figure.Figure:
+        fig = matplotlib.figure.Figure(dpi=100)
+        input_title, map_title, _ = self._titles()
+        viz.FeatureMapView(fig).update(
+            self.images[self.image.value], self.feature_map(), input_title=input_title, map_title=map_title
+        )
+        return fig
+
+    def benchmark_steps(self):
+        return [
+            *[(self.channel, c) for c in range(min(8, self.channel.max + 1))],
+            *[(self.layer, name) for name in self.layer.options],
+            *[(self.image, i) for i in range(min(8, self.image.max + 1))],
+            (self.layer, self.layer.options[0]),
+        ]
+
+    def _widgets(self):
+        yield from (*self.controls(), self.readout, self.canvas, self.canvas.toolbar)
+
+    def __repr__(self) -> str:
+        return f"FeatureMapExplorer(image={self.image.value}, layer={self.layer.value!r}, channel={self.channel.value})"

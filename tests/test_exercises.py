@@ -135,3 +135,99 @@ def test_basic_block_checker(capsys):
     assert "= 73,984" in capsys.readouterr().out
     with pytest.raises(ExerciseFailed, match="left out the batch norms"):
         exercises.check_basic_block_parameters(2 * 64 * 64 * 9)
+
+
+# --- lesson 03 -------------------------------------------------------------------------------------------------
+
+
+def right_flatten_size(size, conv_channels, kernel_size, padding, pool):
+    for _ in conv_channels:
+        size = size + 2 * padding - kernel_size + 1
+        if pool is not None:
+            size //= pool
+    return conv_channels[-1] * size * size
+
+
+def test_flatten_size_checker_agrees_with_simple_cnn(capsys):
+    from cnn_lessons.models import SimpleCNN
+
+    exercises.check_flatten_size(right_flatten_size)
+    assert "flatten_size: correct on all" in capsys.readouterr().out
+    for case in exercises._flatten_cases():  # the reference is what SimpleCNN builds
+        model = SimpleCNN(
+            in_channels=1,
+            conv_channels=case["conv_channels"],
+            kernel_size=case["kernel_size"],
+            padding=case["padding"],
+            pool=case["pool"],
+            input_size=case["size"],
+        )
+        assert exercises._flatten_trace(**case)[0] == model.flatten_size
+
+
+@pytest.mark.parametrize(
+    ("wrong", "feedback"),
+    [
+        (lambda s, ch, k, p, pool: right_flatten_size(s, ch, k, p, pool) // ch[-1], "multiply by the channels"),
+        (lambda s, ch, k, p, pool: right_flatten_size(s, ch, k, p, pool) // ch[-1] * ch[0], "LAST block"),
+        (lambda s, ch, k, p, pool: right_flatten_size(s, ch, k, p, None), "you left out the pooling"),
+        (lambda s, ch, k, p, pool: right_flatten_size(s, ch, k, 0, pool), "padding adds zeros around the map"),
+        (lambda s, ch, k, p, pool: "lots", "expected 54 = 6 x 3 x 3 (8 -> conv 6 -> pool 3), got 'lots'"),
+    ],
+)
+def test_flatten_size_checker_names_the_mistake(wrong, feedback):
+    with pytest.raises(ExerciseFailed, match=re.escape(feedback)) as caught:
+        exercises.check_flatten_size(wrong)
+    assert "cases wrong" in str(caught.value)
+
+
+def test_flatten_size_checker_rounding_up():
+    def ceil_pool(size, conv_channels, kernel_size, padding, pool):
+        for _ in conv_channels:
+            size = size + 2 * padding - kernel_size + 1
+            if pool is not None:
+                size = -(-size // pool)
+        return conv_channels[-1] * size * size
+
+    with pytest.raises(ExerciseFailed, match="rounds down"):
+        exercises.check_flatten_size(ceil_pool)
+
+
+def stable_cross_entropy(logits, labels):
+    top = logits.max(dim=1, keepdim=True).values
+    log_sum = top[:, 0] + (logits - top).exp().sum(dim=1).log()
+    return (log_sum - logits[torch.arange(len(labels)), labels]).mean()
+
+
+def test_cross_entropy_checker(capsys):
+    exercises.check_cross_entropy(stable_cross_entropy)
+    assert "including logits of \u00b11000" in capsys.readouterr().out
+    exercises.check_cross_entropy(lambda logits, labels: F.cross_entropy(logits, labels).item())  # a float is fine
+
+
+@pytest.mark.parametrize(
+    ("wrong", "feedback"),
+    [
+        (
+            lambda z, y: -(z.exp() / z.exp().sum(1, keepdim=True)).log()[torch.arange(len(y)), y].mean(),
+            "exp overflowed",
+        ),
+        (lambda z, y: stable_cross_entropy(z, y) * len(y), "you returned the sum over the batch"),
+        (lambda z, y: -stable_cross_entropy(z, y), "MINUS the log-probability"),
+        (lambda z, y: -z[torch.arange(len(y)), y].mean(), "the logits are not probabilities"),
+        (lambda z, y: F.cross_entropy(z, y, reduction="none"), "these are the per-example losses"),
+        (lambda z, y: stable_cross_entropy(z, y) + 0.1, "expected 0.41703, got 0.51703"),
+    ],
+)
+def test_cross_entropy_checker_names_the_mistake(wrong, feedback):
+    with pytest.raises(ExerciseFailed, match=re.escape(feedback)):
+        exercises.check_cross_entropy(wrong)
+
+
+def test_lesson_03_starters_say_they_are_not_written_yet():
+    def starter(*args):
+        raise NotImplementedError("your code here")
+
+    for check in (exercises.check_flatten_size, exercises.check_cross_entropy):
+        with pytest.raises(ExerciseFailed, match="not written yet"):
+            check(starter)

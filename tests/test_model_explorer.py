@@ -10,6 +10,7 @@ import re
 import matplotlib.figure
 import pytest
 import torch
+from explorer_checks import artists, watch_drawing
 from matplotlib._pylab_helpers import Gcf
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from torch import nn
@@ -27,10 +28,6 @@ def build_meta(name):
 
 def stages_by_hand(model):
     return {name: sum(p.numel() for p in child.parameters()) for name, child in model.named_children()}
-
-
-def artists(fig):
-    return [(ax, tuple(ax.get_children())) for ax in fig.axes]
 
 
 def shown_bars(view):
@@ -53,16 +50,7 @@ def explorer():
 
 
 def test_every_model_shows_its_stages_and_summary(explorer, monkeypatch):
-    made = []
-    original_init = matplotlib.figure.Figure.__init__
-
-    def counting_init(self, *args, **kwargs):
-        made.append(self)
-        original_init(self, *args, **kwargs)
-
-    monkeypatch.setattr(matplotlib.figure.Figure, "__init__", counting_init)
-    redraws = []
-    monkeypatch.setattr(explorer.canvas, "draw_idle", lambda: redraws.append(1))
+    made, redraws = watch_drawing(explorer, monkeypatch)
     fig, before = explorer.fig, artists(explorer.fig)
     assert explorer.model.options == tuple(NAMES)
     for name in [*NAMES[1:], NAMES[0], "resnet18"]:  # resnet18 is shown first: end on it, after a change

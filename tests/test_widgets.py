@@ -7,11 +7,11 @@ input by hand), not with the ``cnn_lessons.ops`` functions the explorers use.
 import ast
 from pathlib import Path
 
-import matplotlib.figure
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from explorer_checks import artists, watch_drawing
 from matplotlib._pylab_helpers import Gcf
 
 from cnn_lessons import ops, viz
@@ -118,11 +118,6 @@ def check_explorer(explorer):
     flipped = word == "convolution"
     assert view.labels1d["kernel"].get_text() == ("w flipped" if flipped else "kernel w")
     assert view.titles2d["kernel"].get_text() == ("w flipped" if flipped else "kernel w")
-
-
-def artists(fig):
-    """Every artist in the figure, by identity, axes by axes."""
-    return [(ax, tuple(ax.get_children())) for ax in fig.axes]
 
 
 CONFIGS = {
@@ -240,16 +235,7 @@ def test_position_maps_to_1d_index_and_row_major_2d_cell():
 
 
 def test_callbacks_update_in_place_and_redraw(explorer, monkeypatch):
-    made = []
-    original_init = matplotlib.figure.Figure.__init__
-
-    def counting_init(self, *args, **kwargs):
-        made.append(self)
-        original_init(self, *args, **kwargs)
-
-    monkeypatch.setattr(matplotlib.figure.Figure, "__init__", counting_init)
-    redraws = []
-    monkeypatch.setattr(explorer.canvas, "draw_idle", lambda: redraws.append(1))
+    made, redraws = watch_drawing(explorer, monkeypatch)
     fig, before = explorer.fig, artists(explorer.fig)
     texts = [t for row in explorer.view.output2d.texts for t in row]
     explorer.position.value = 7
@@ -318,8 +304,7 @@ def test_picker_shows_sobel_x_as_torch_computes_it(picker):
 def test_picker_every_kernel(picker, monkeypatch):
     photo = load_photo()
     fig, before = picker.fig, artists(picker.fig)
-    redraws = []
-    monkeypatch.setattr(picker.canvas, "draw_idle", lambda: redraws.append(1))
+    _, redraws = watch_drawing(picker, monkeypatch)
     names = list(ops.CLASSIC_KERNELS)
     assert picker.kernel.options == tuple(names)
     assert set(names) == {"identity", "box blur", "sharpen", "sobel x", "sobel y", "laplacian"}

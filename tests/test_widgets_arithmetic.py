@@ -19,11 +19,11 @@ from itertools import product
 from pathlib import Path
 
 import matplotlib.colors as mcolors
-import matplotlib.figure
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from explorer_checks import artists, watch_drawing
 from torch import nn
 
 from cnn_lessons import explain, viz
@@ -515,23 +515,10 @@ def test_layer_rows_show_only_the_layers_in_use():
 # --- in-place updates, one redraw per change, display ----------------------------------------------------------
 
 
-def artists(fig):
-    return [(ax, tuple(ax.get_children())) for ax in fig.axes]
-
-
 @pytest.mark.parametrize("make", [ConvArithmeticExplorer, ReceptiveFieldExplorer])
 def test_callbacks_update_in_place_and_redraw_once_per_change(make, monkeypatch):
     explorer = make()
-    made = []
-    original_init = matplotlib.figure.Figure.__init__
-
-    def counting_init(self, *args, **kwargs):
-        made.append(self)
-        original_init(self, *args, **kwargs)
-
-    monkeypatch.setattr(matplotlib.figure.Figure, "__init__", counting_init)
-    redraws = []
-    monkeypatch.setattr(explorer.canvas, "draw_idle", lambda: redraws.append(1))
+    made, redraws = watch_drawing(explorer, monkeypatch)
     fig, before = explorer.fig, artists(explorer.fig)
     changes = 0
     for control, value in explorer.benchmark_steps():  # includes changes that move other sliders' ranges
