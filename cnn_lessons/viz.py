@@ -697,11 +697,19 @@ def _line_outline(line: str, weight, family: str) -> tuple[np.ndarray, np.ndarra
 
 
 @functools.lru_cache(maxsize=8192)
-def glyph_path(text: str, ha: str = "center", va: str = "center", weight="normal", family: str = "sans-serif") -> Path:
+def glyph_path(
+    text: str,
+    ha: str = "center",
+    va: str = "center",
+    weight="normal",
+    family: str = "sans-serif",
+    rotation: float = 0.0,
+) -> Path:
     """The outline of ``text`` at font size 1 (units: points), aligned at (0, 0) like a Text with ``ha``/``va``.
 
     ``va="center"`` centres digits' height (the same for every string, so a row of numbers shares a baseline);
-    lines split at newlines. Built from cached character outlines, so a new string costs little.
+    lines split at newlines. ``rotation``: degrees anticlockwise about the aligned point (a Text's
+    ``rotation_mode="anchor"``). Built from cached character outlines, so a new string costs little.
     """
     if not text.strip():
         return _EMPTY_PATH
@@ -719,7 +727,12 @@ def glyph_path(text: str, ha: str = "center", va: str = "center", weight="normal
         dx = {"left": -min(x0, 0.0), "right": -x1}.get(ha, -(x0 + x1) / 2)
         vertices.append(v + (dx, base - n * _LINE_SPACING))
         codes.append(c)
-    return Path(np.concatenate(vertices), np.concatenate(codes))
+    vertices = np.concatenate(vertices)
+    if rotation:
+        angle = np.deg2rad(rotation)
+        cos, sin = np.cos(angle), np.sin(angle)
+        vertices = vertices @ np.array([[cos, sin], [-sin, cos]])
+    return Path(vertices, np.concatenate(codes))
 
 
 def _each(value, count: int) -> list:
@@ -827,7 +840,7 @@ class GlyphLabels(PathCollection):
         self.set_clip_on(clip_on)
         self._strings: list[str] = []
         self._positions = np.zeros((0, 2))
-        self._naive: list[tuple] = []  # (string, x, y, size, color, ha, va, weight, family) per shown label
+        self._naive: list[tuple] = []  # (string, x, y, size, color, ha, va, weight, family, rotation) per label
 
     def set_labels(
         self,
@@ -840,29 +853,47 @@ class GlyphLabels(PathCollection):
         va="center",
         weight="normal",
         family="sans-serif",
+        rotation=0.0,
     ) -> None:
-        """Show ``strings`` at ``positions`` (an (n, 2) array); the keywords take one value or one per string."""
+        """Show ``strings`` at ``positions`` (an (n, 2) array); the keywords take one value or one per string.
+
+        ``rotation``: degrees anticlockwise about each string's aligned point (``rotation_mode="anchor"``)."""
         strings = [str(s) for s in strings]
         count = len(strings)
         positions = np.asarray(positions, dtype=float).reshape(count, 2)
         keep = [i for i, s in enumerate(strings) if s.strip()]
         sizes, colors = _each(sizes, count), _each(colors, count)
-        has, vas, weights, families = (_each(v, count) for v in (ha, va, weight, family))
-        self.set_paths([glyph_path(strings[i], has[i], vas[i], weights[i], families[i]) for i in keep])
+        has, vas, weights, families, rotations = (_each(v, count) for v in (ha, va, weight, family, rotation))
+        self.set_paths(
+            [glyph_path(strings[i], has[i], vas[i], weights[i], families[i], float(rotations[i])) for i in keep]
+        )
         self.set_offsets(positions[keep] if keep else np.zeros((0, 2)))
         self.set_sizes(np.square([float(sizes[i]) for i in keep]) if keep else [1.0])
         self.set_facecolor([colors[i] for i in keep] if keep else "none")
         self._strings, self._positions = strings, positions
         self._naive = [
-            (strings[i], *positions[i], sizes[i], colors[i], has[i], vas[i], weights[i], families[i]) for i in keep
+            (strings[i], *positions[i], sizes[i], colors[i], has[i], vas[i], weights[i], families[i], rotations[i])
+            for i in keep
         ]
 
     def draw(self, renderer) -> None:
         if BULK_DRAWING or not self.get_visible():
             super().draw(renderer)
             return
-        for string, x, y, size, color, ha, va, weight, family in self._naive:  # one Text each, the usual way
-            text = Text(x, y, string, fontsize=size, color=color, ha=ha, va=va, fontweight=weight, fontfamily=family)
+        for string, x, y, size, color, ha, va, weight, family, rotation in self._naive:  # one Text each, as usual
+            text = Text(
+                x,
+                y,
+                string,
+                fontsize=size,
+                color=color,
+                ha=ha,
+                va=va,
+                fontweight=weight,
+                fontfamily=family,
+                rotation=rotation,
+                rotation_mode="anchor",
+            )
             text.set_figure(self.get_figure(root=False))
             text.set_transform(self.get_offset_transform())
             text.set_clip_on(False)
@@ -900,11 +931,25 @@ class TextBatch(GlyphLabels):
         va: str = "baseline",
         weight="normal",
         family: str = "sans-serif",
+        rotation: float = 0.0,
         zorder=None,
         clip_on=None,
     ) -> Text:
-        """A Text drawn by this batch (``ax.text``'s arguments; ``zorder`` and ``clip_on`` are the batch's own)."""
-        text = Text(x, y, s, fontsize=fontsize, color=color, ha=ha, va=va, fontweight=weight, fontfamily=family)
+        """A Text drawn by this batch (``ax.text``'s arguments; ``zorder`` and ``clip_on`` are the batch's own;
+        ``rotation`` turns the text about its aligned point, as ``rotation_mode="anchor"`` does)."""
+        text = Text(
+            x,
+            y,
+            s,
+            fontsize=fontsize,
+            color=color,
+            ha=ha,
+            va=va,
+            fontweight=weight,
+            fontfamily=family,
+            rotation=rotation,
+            rotation_mode="anchor",
+        )
         self.texts.append(text)
         return text
 
@@ -919,6 +964,7 @@ class TextBatch(GlyphLabels):
             va=[t.get_verticalalignment() for t in shown],
             weight=[t.get_fontweight() for t in shown],
             family=[t.get_fontfamily()[0] for t in shown],
+            rotation=[t.get_rotation() for t in shown],
         )
         super().draw(renderer)
 
@@ -2294,34 +2340,21 @@ class StageParameterView:
             )
         )
         below = matplotlib.transforms.blended_transform_factory(self.ax.transData, self.ax.transAxes)
+        names, values = TextBatch(self.ax, transform=below), TextBatch(self.ax)  # each drawn in one call
         self.names = [
-            self.ax.text(
-                i,
-                -0.03,
-                "",
-                transform=below,
-                rotation=35,
-                ha="right",
-                va="top",
-                rotation_mode="anchor",
-                fontsize=fontsize,
-                color=COLORS["text"],
-            )
-            for i in range(max_stages)
+            names.text(i, -0.03, "", rotation=35, ha="right", va="top", fontsize=fontsize) for i in range(max_stages)
         ]
         self.values = [
-            self.ax.text(i, 0, "", ha="center", va="bottom", fontsize=fontsize - 1, color=COLORS["text"])
-            for i in range(max_stages)
+            values.text(i, 0, "", ha="center", va="bottom", fontsize=fontsize - 1) for i in range(max_stages)
         ]
-        self.title = self.ax.set_title("", fontsize=fontsize + 1, loc="left")
+        above = self.ax.transAxes + matplotlib.transforms.ScaledTranslation(0, 6 / 72, fig.dpi_scale_trans)
+        self.title = TextBatch(self.ax, transform=above).text(0, 1, "", ha="left", fontsize=fontsize + 1)
+        # every bar carries its own number, so no y axis: nothing to read twice, and no tick labels to lay out
+        # again for each model (they were most of a redraw's time)
         self.ax.set_xticks([])
-        self.ax.yaxis.set_major_formatter(matplotlib.ticker.EngFormatter(sep=" "))
-        self.ax.tick_params(axis="y", labelsize=fontsize - 1)
-        self.ax.set_ylabel("parameters", fontsize=fontsize)
-        for side in ("top", "right"):
+        self.ax.set_yticks([])
+        for side in ("top", "right", "left"):
             self.ax.spines[side].set_visible(False)
-        self.ax.grid(axis="y", color="#e4e4e4", linewidth=0.6)
-        self.ax.set_axisbelow(True)
         for artist in (*self.bars, *self.names, *self.values):
             artist.set_visible(False)
 
@@ -2353,7 +2386,7 @@ class StageParameterView:
         if items and total:
             share = 100 * items[largest][1] / total
             self.title.set_text(
-                f"{name}: {total:,} parameters; the largest stage, {items[largest][0]}, holds {share:.0f}%"
+                f"{name}: {total:,} parameters by stage; the largest, {items[largest][0]}, holds {share:.0f}%"
             )
         else:
             self.title.set_text(f"{name}: no parameters")

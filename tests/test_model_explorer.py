@@ -132,7 +132,7 @@ def test_stage_view_hides_unused_bars_and_explains_too_many_stages():
     assert shown_bars(view) == [("a", 10.0), ("pool", 0.0), ("b", 30.0)]
     assert not view.bars[3].get_visible() and not view.names[3].get_visible()
     assert view.ax.get_ylim()[1] > 30
-    assert view.title.get_text() == "toy: 40 parameters; the largest stage, b, holds 75%"
+    assert view.title.get_text() == "toy: 40 parameters by stage; the largest, b, holds 75%"
     assert view.bars[2].get_facecolor() != view.bars[0].get_facecolor()  # the largest stage stands out
     view.update({"only": 5}, "one")
     assert shown_bars(view) == [("only", 5.0)]

@@ -1,0 +1,121 @@
+"""What an explorer sends to a live page: one PNG frame per slider step, sent at once, that paints the picture.
+
+The page is played by hand here, with ipympl's own messages: "initialized" (a page shows the canvas), "refresh"
+(it wants a full frame) and "draw" (it asks for a frame). Frames are composited the way ipympl's page does: a
+"full" frame replaces the picture, a "diff" frame (the canvas's ``_image_mode``) is drawn over it (its
+transparent pixels keep what was there).
+"""
+
+from __future__ import annotations
+
+import inspect
+import io
+import json
+
+import numpy as np
+import PIL.Image
+import pytest
+
+from cnn_lessons import widgets
+
+EXPLORERS = [
+    cls
+    for _, cls in inspect.getmembers(widgets, inspect.isclass)
+    if issubclass(cls, widgets._Explorer) and cls is not widgets._Explorer
+]
+
+
+class Page:
+    """The page side of one canvas: records the messages and keeps the picture the frames paint."""
+
+    def __init__(self, canvas):
+        self.canvas, self.messages, self.picture, self.mode = canvas, [], None, None
+        canvas.send = self.receive  # this canvas's comm, replaced by the page
+
+    def receive(self, content, buffers=None):
+        message = json.loads(content["data"])
+        self.messages.append(message["type"])
+        if message["type"] == "binary":
+            self.mode = self.canvas._image_mode  # a synced trait: the page reads it with the frame
+            assert bytes(buffers[0])[:8] == b"\x89PNG\r\n\x1a\n"
+            frame = np.asarray(PIL.Image.open(io.BytesIO(bytes(buffers[0]))).convert("RGBA"))
+            if self.mode == "full" or self.picture is None:
+                self.picture = frame.copy()
+            else:
+                drawn = frame[..., 3] > 0
+                self.picture[drawn] = frame[drawn]
+
+    def tell(self, kind: str) -> None:
+        self.canvas._handle_message(self.canvas, {"type": kind}, [])
+
+    def frames(self) -> int:
+        return self.messages.count("binary")
+
+
+def rendered(canvas) -> np.ndarray:
+    """The figure as the kernel drew it last."""
+    return np.asarray(canvas.get_renderer().buffer_rgba()).copy()
+
+
+def steps_that_change(explorer, count: int):
+    """The first ``count`` steps of the explorer's tour that change a control's value."""
+    found = []
+    for control, value in explorer.benchmark_steps() * 2:
+        if control.value != value:
+            found.append((control, value))
+            control.value = value  # walk the tour so that later steps start from where they would
+        if len(found) == count:
+            break
+    return found
+
+
+@pytest.mark.parametrize("cls", EXPLORERS, ids=lambda cls: cls.__name__)
+def test_a_live_page_gets_one_frame_per_step_without_asking_and_it_paints_the_figure(cls):
+    explorer = cls.example()
+    steps = steps_that_change(explorer, 4)
+    assert len(steps) == 4
+    page = Page(explorer.canvas)
+    page.tell("initialized")
+    page.tell("refresh")  # a newly shown canvas asks for a full frame...
+    page.tell("draw")  # ...and then for the frame itself
+    assert page.frames() == 1 and page.mode == "full"
+    np.testing.assert_array_equal(page.picture, rendered(explorer.canvas))
+    for control, value in steps:
+        before, messages = page.picture.copy(), len(page.messages)
+        control.value = value
+        new = page.messages[messages:]
+        assert new.count("binary") == 1, new  # sent at once, once, however many artists changed
+        assert "draw" not in new  # no "please ask me for a frame" round trip
+        assert page.mode == "diff"  # only the changed pixels travel
+        np.testing.assert_array_equal(page.picture, rendered(explorer.canvas))
+        assert not np.array_equal(page.picture, before)
+    explorer.close()
+
+
+def test_without_a_page_a_step_only_asks_for_a_frame():
+    """nbconvert, nbval and tests have no page: a step sends a "draw" request (ignored), not a drawn frame."""
+    explorer = widgets.StepThroughExplorer()
+    page = Page(explorer.canvas)
+    explorer.position.value = 3
+    assert page.messages == ["draw"]
+    page.tell("initialized")  # now a page shows it
+    explorer.position.value = 4
+    assert page.frames() == 1 and "draw" not in page.messages[1:]
+    explorer.close()
+
+
+def test_frames_are_png_of_the_figure_size_and_compressed():
+    explorer = widgets.KernelPicker()
+    page = Page(explorer.canvas)
+    page.tell("initialized")
+    sizes = []
+    explorer.canvas.send = lambda content, buffers=None: (
+        page.receive(content, buffers),
+        sizes.append(len(buffers[0]) if buffers else 0),
+    )
+    page.tell("refresh")
+    page.tell("draw")
+    width, height = explorer.canvas.get_width_height(physical=True)
+    assert page.picture.shape == (height, width, 4)
+    assert 0 < max(sizes) < width * height * 4 / 5  # compressed: a full frame of a photo, well under raw size
+    explorer.close()
