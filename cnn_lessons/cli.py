@@ -4,6 +4,7 @@
 - ``cnn-lessons student-copy OUT``: the lessons with solutions replaced by starters and outputs cleared.
 - ``cnn-lessons hub-link HUB_URL --repo URL``: the nbgitpuller link that opens the lessons on a JupyterHub.
 - ``cnn-lessons doctor``: checks what the lessons need and says how to fix each problem.
+- ``cnn-lessons figures [OUT]``: draws every figure of ``assets/figures`` again (``--check``: compares instead).
 
 Mistakes (a missing folder, an unwritable OUT, a malformed notebook) end with a message and exit status 2.
 """
@@ -20,6 +21,7 @@ import urllib.parse
 from pathlib import Path
 
 LESSONS_DIR = Path(__file__).resolve().parent.parent / "notebooks"
+FIGURES_DIR = LESSONS_DIR.parent / "assets" / "figures"
 
 
 def lab_command(notebook_dir: Path, ip: str = "127.0.0.1", port: int | None = None, browser: bool = True):
@@ -121,6 +123,38 @@ def _doctor(args: argparse.Namespace) -> int:
     return 1 if problems else 0
 
 
+def _figures(args: argparse.Namespace) -> int:
+    from cnn_lessons import figures
+
+    out = Path(args.out)
+    if args.check:
+        if not out.is_dir():
+            raise UsageError(f"no folder {out} to check; write the figures with 'cnn-lessons figures {out}'")
+        found = figures.compare_figures(out)
+        problems = {"differs from a fresh drawing": found.differ, "missing": found.missing}
+        problems["not drawn by cnn-lessons figures"] = found.extra
+        for problem, names in problems.items():
+            for name in names:
+                print(f"{out / name}: {problem}")
+        if found.ok:
+            print(f"all {len(found.same)} figures in {out} are what the code draws")
+            return 0
+        print(f"{len(found.same)} of {len(figures.FIGURES)} figures in {out} are what the code draws; to draw")
+        print(f"them again: cnn-lessons figures {out} --force (it leaves other files alone)")
+        return 1
+    try:
+        written = figures.save_figures(out, force=args.force)
+    except figures.FiguresExist as error:
+        names = ", ".join(path.name for path in error.paths[:3])
+        if len(error.paths) > 3:
+            names += f" and {len(error.paths) - 3} more of the figures"
+        raise UsageError(f"{out} already has {names}; pass --force to overwrite them") from None
+    except OSError as error:
+        raise UsageError(f"cannot write the figures to {out}: {error.strerror or error}") from None
+    print(f"wrote {len(written)} figures to {out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cnn-lessons", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -145,6 +179,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     doctor = commands.add_parser("doctor", help="check what the lessons need; exit status 1 on a problem")
     doctor.set_defaults(run=_doctor)
+
+    draw = commands.add_parser("figures", help="draw every lesson figure as NAME.png in OUT (the repo's assets)")
+    draw.add_argument(
+        "out", nargs="?", metavar="OUT", default=str(FIGURES_DIR), help="folder for the PNGs (default: %(default)s)"
+    )
+    what = draw.add_mutually_exclusive_group()
+    what.add_argument("--force", action="store_true", help="overwrite figures already in OUT")
+    what.add_argument(
+        "--check",
+        action="store_true",
+        help="write nothing; compare OUT with a fresh drawing (exit status 1 if not equal)",
+    )
+    draw.set_defaults(run=_figures)
     return parser
 
 

@@ -1,0 +1,312 @@
+"""The lessons' static figures, drawn by :mod:`cnn_lessons.viz` and saved as PNGs (``cnn-lessons figures``).
+
+Every figure in ``assets/figures`` comes from a function here, never from a drawing program, and the PNG bytes
+are reproducible: the same code and the same pinned packages (``requirements/constraints.txt``) give the same
+bytes, which ``tests/test_figures.py`` checks by drawing them all again.
+
+- :data:`FIGURES`: figure name -> a function that draws it and returns a ``matplotlib.figure.Figure`` (no
+  ``pyplot``: nothing is registered with a global figure manager, so a notebook shows one with ``display``).
+- :func:`render`: one figure as PNG bytes (Agg, :data:`DPI`, matplotlib's default style, no metadata that
+  would change from one run to the next).
+- :func:`save_figures`: every figure as ``NAME.png`` in a folder, overwriting nothing unless asked to.
+- :func:`compare_figures`: which PNGs in a folder differ from a fresh drawing (``cnn-lessons figures --check``).
+
+The lessons draw their figures with the same functions (lesson 01's correlation and convolution grids, lesson
+03's network, lesson 04's block diagrams), so the notebooks and the assets cannot drift apart. Lesson 02 shows
+padding, stride and dilation in its explorers; the figures here are those explorers' pictures, held still.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import io
+from collections.abc import Callable
+from pathlib import Path
+from typing import NamedTuple
+
+import matplotlib.style
+import torch
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from torch import nn
+
+from cnn_lessons import explain, models, ops, viz
+
+__all__ = [
+    "DPI",
+    "LESSON01_IMAGE",
+    "LESSON01_KERNEL",
+    "correlation_vs_convolution",
+    "conv_arithmetic",
+    "receptive_field",
+    "simple_cnn_spec",
+    "simple_cnn",
+    "block_diagram",
+    "FIGURES",
+    "draw",
+    "render",
+    "FiguresExist",
+    "save_figures",
+    "Comparison",
+    "compare_figures",
+]
+
+DPI = 150
+"""Pixels per inch of the PNGs: sharp enough for slides, small enough for the repository."""
+_PNG_METADATA = {"Software": None}  # matplotlib writes its version otherwise; PNGs get no timestamp
+
+LESSON01_IMAGE = (
+    (0.0, 0, 1, 2, 1),
+    (0, 1, 3, 1, 0),
+    (1, 2, 0, 0, 2),
+    (0, 0, 1, 3, 1),
+    (2, 1, 0, 1, 0),
+)
+"""Lesson 01's small image (section 2), the default of :func:`correlation_vs_convolution`."""
+LESSON01_KERNEL = ((1.0, 0, 0), (0, 2, 0), (0, 0, -1))
+"""Lesson 01's asymmetric kernel: a diagonal that the half turn of convolution changes."""
+
+
+def _default_style(function: Callable[..., Figure]) -> Callable[..., Figure]:
+    """Draw under matplotlib's default style, whatever the caller's rcParams (a notebook's, a matplotlibrc)."""
+
+    @functools.wraps(function)
+    def drawn(*args, **kwargs) -> Figure:
+        with matplotlib.style.context("default"):
+            return function(*args, **kwargs)
+
+    return drawn
+
+
+# --- lesson 01 -------------------------------------------------------------------------------------------------
+
+
+@_default_style
+def correlation_vs_convolution(image=None, kernel=None) -> Figure:
+    """The image, the kernel, the kernel flipped, and both outputs (lesson 01, section 2) as annotated grids.
+
+    The outputs come from :func:`cnn_lessons.ops.correlate2d` and :func:`~cnn_lessons.ops.convolve2d`;
+    defaults: :data:`LESSON01_IMAGE` and :data:`LESSON01_KERNEL`.
+    """
+    image = torch.as_tensor(LESSON01_IMAGE if image is None else image, dtype=torch.float32)
+    kernel = torch.as_tensor(LESSON01_KERNEL if kernel is None else kernel, dtype=torch.float32)
+    panels = [
+        (image, None, "image X"),
+        (kernel, viz.DIVERGING, "kernel W"),
+        (kernel.flip(0, 1), viz.DIVERGING, "W flipped"),
+        (ops.correlate2d(image, kernel), None, "correlation X \u22c6 W"),
+        (ops.convolve2d(image, kernel), None, "convolution X * W"),
+    ]
+    fig = Figure(figsize=(11, 2.5), layout="constrained")
+    axes = fig.subplots(1, len(panels), gridspec_kw={"width_ratios": [p[0].shape[-1] for p in panels]})
+    for ax, (values, cmap, title) in zip(axes, panels, strict=True):
+        viz.draw_grid(ax, values, cmap=cmap, title=title)
+    return fig
+
+
+# --- lesson 02 -------------------------------------------------------------------------------------------------
+
+
+@_default_style
+def conv_arithmetic(
+    size: int, kernel_size: int, stride: int = 1, padding=0, dilation: int = 1, position: int = 0, dims: int = 2
+) -> Figure:
+    """The convolution-arithmetic explorer's picture (lesson 02) for one configuration, as a still figure.
+
+    The numbers come from :func:`cnn_lessons.explain.conv_picture` (sizes by :mod:`cnn_lessons.arithmetic`,
+    taps by :mod:`cnn_lessons.ops`); ``position`` is the output cell whose taps are outlined (row-major).
+    """
+    fig = Figure()
+    picture = explain.conv_picture(dims, size, kernel_size, stride, padding, dilation, position=position)
+    viz.ConvArithmeticView(fig).update(picture)
+    return fig
+
+
+@_default_style
+def receptive_field(layers, input_size: int, position: int = 0) -> Figure:
+    """The receptive-field explorer's picture (lesson 02) for a stack of ``(kernel, stride, dilation)`` layers."""
+    fig = Figure()
+    viz.ReceptiveFieldView(fig, max_layers=max(len(layers), 1)).update(
+        explain.receptive_field_picture(layers, input_size, position)
+    )
+    return fig
+
+
+# --- lesson 03 -------------------------------------------------------------------------------------------------
+
+_X = "\u00d7"
+
+
+def _shape_text(shape: tuple[int, ...]) -> str:
+    return _X.join(str(n) for n in shape)
+
+
+def _padding_text(padding) -> str:
+    if isinstance(padding, str):
+        return repr(padding)
+    return str(padding[0]) if padding[0] == padding[1] else f"({padding[0]}, {padding[1]})"
+
+
+def _pair(value) -> tuple[int, int]:
+    return (value, value) if isinstance(value, int) else tuple(value)
+
+
+def simple_cnn_spec(model: models.SimpleCNN) -> viz.DiagramSpec:
+    """A block diagram of a :class:`cnn_lessons.models.SimpleCNN`, one box per layer, top to bottom.
+
+    Each box is keyed by the layer's name in ``model.named_modules()`` (``"block1.conv"``), describes the layer
+    from the module itself (kernel, padding, channels, window, features) and notes the layer's output shape from
+    ``model.shape_trace()``; an activation is folded into the box of the layer before it. Nothing is written by
+    hand: another configuration gives its own diagram.
+    """
+    trace = model.shape_trace()
+    modules = dict(model.named_modules())
+    n, e = viz.DiagramNode, viz.DiagramEdge
+    nodes = [n("input", "io", f"input: {_shape_text(trace[0][1])}")]
+    for name, shape in trace[1:]:
+        module = modules[name]
+        if isinstance(module, nn.Conv2d):
+            kh, kw = module.kernel_size
+            text, kind = f"{kh}{_X}{kw} conv, {module.out_channels} ch", "conv"
+            note = f"padding {_padding_text(module.padding)}"
+        elif isinstance(module, (nn.MaxPool2d, nn.AvgPool2d)):
+            window = _pair(module.kernel_size)
+            word = "max" if isinstance(module, nn.MaxPool2d) else "avg"
+            text, kind, note = f"{window[0]}{_X}{window[1]} {word} pool", "pool", f"stride {_pair(module.stride)[0]}"
+        elif isinstance(module, (nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d)):
+            word = "avg" if isinstance(module, nn.AdaptiveAvgPool2d) else "max"
+            text, kind, note = f"global {word} pool", "pool", "one number per channel"
+        elif isinstance(module, nn.Flatten):
+            text, kind, note = "flatten", "norm", "one vector per image"
+        elif isinstance(module, nn.Linear):
+            text, kind = f"linear, {module.out_features}", "linear"
+            note = "logits, one per class" if name == trace[-1][0] else f"from {module.in_features} features"
+        else:  # an activation: folded into the box of the layer before it
+            nodes[-1] = dataclasses.replace(nodes[-1], text=f"{nodes[-1].text} + {type(module).__name__}")
+            continue
+        nodes.append(n(name, kind, text, f"{note} \u2192 {_shape_text(shape)}", row=len(nodes)))
+    nodes.append(n("logits", "io", f"logits: {_shape_text(trace[-1][1])}", row=len(nodes)))
+    edges = [e(a.key, b.key) for a, b in zip(nodes[:-1], nodes[1:], strict=True)]
+    total = sum(p.numel() for p in model.parameters())
+    return viz.DiagramSpec(f"SimpleCNN, {total:,} parameters", tuple(nodes), tuple(edges), box_width=2.4)
+
+
+@_default_style
+def simple_cnn(model: models.SimpleCNN | None = None) -> Figure:
+    """Lesson 03's network as a block diagram: ``model`` (default: the reference ``models.SimpleCNN()``)."""
+    return block_diagram(simple_cnn_spec(models.SimpleCNN() if model is None else model))
+
+
+# --- lesson 04 -------------------------------------------------------------------------------------------------
+
+
+@_default_style
+def block_diagram(spec: viz.DiagramSpec) -> Figure:
+    """``spec`` drawn at its natural size (:func:`cnn_lessons.viz.diagram_size`), filling the figure."""
+    fig = Figure(figsize=viz.diagram_size(spec))
+    ax = fig.add_axes((0, 0, 1, 1))
+    viz.draw_block_diagram(ax, spec)
+    return fig
+
+
+def _lesson_block(key: str) -> Figure:
+    """Lesson 04's example of block ``key`` of :data:`cnn_lessons.viz.BLOCK_DIAGRAMS` (its spec's defaults)."""
+    return block_diagram(viz.BLOCK_DIAGRAMS[key]())
+
+
+# --- the registry ----------------------------------------------------------------------------------------------
+
+FIGURES: dict[str, Callable[[], Figure]] = {
+    "01-correlation-vs-convolution": correlation_vs_convolution,
+    "02-padding-valid": functools.partial(conv_arithmetic, 5, 3, padding="valid"),
+    "02-padding-same": functools.partial(conv_arithmetic, 5, 3, padding="same"),
+    "02-padding-full": functools.partial(conv_arithmetic, 5, 3, padding="full"),
+    "02-stride": functools.partial(conv_arithmetic, 5, 3, stride=2, padding=1, position=1),
+    "02-dilation": functools.partial(conv_arithmetic, 7, 3, dilation=2),
+    "02-receptive-field-dilated": functools.partial(receptive_field, [(3, 1, 1), (3, 1, 2), (3, 1, 4)], 17, 1),
+    "03-simple-cnn": simple_cnn,
+    **{f"04-block-{key.replace('_', '-')}": functools.partial(_lesson_block, key) for key in viz.BLOCK_DIAGRAMS},
+}
+"""Every figure of ``assets/figures``: its name (the file is ``NAME.png``) and the function that draws it."""
+
+
+def draw(name: str) -> Figure:
+    """The figure called ``name`` (a key of :data:`FIGURES`)."""
+    if name not in FIGURES:
+        raise KeyError(f"no figure called {name!r}; the figures are {', '.join(FIGURES)}")
+    return FIGURES[name]()
+
+
+def render(name: str) -> bytes:
+    """Figure ``name`` as PNG bytes: Agg at :data:`DPI`, default style, the same bytes every time."""
+    fig = draw(name)
+    FigureCanvasAgg(fig)
+    buffer = io.BytesIO()
+    with matplotlib.style.context("default"):
+        fig.savefig(buffer, format="png", dpi=DPI, metadata=_PNG_METADATA)
+    return buffer.getvalue()
+
+
+class FiguresExist(FileExistsError):
+    """:func:`save_figures` would overwrite ``paths`` and was not told to."""
+
+    def __init__(self, paths: list[Path]):
+        self.paths = paths
+        super().__init__(f"would overwrite {', '.join(str(p) for p in paths)}")
+
+
+def save_figures(out_dir, force: bool = False) -> list[Path]:
+    """Draw every figure of :data:`FIGURES` and write it as ``out_dir/NAME.png``; returns the paths written.
+
+    ``out_dir`` is created if needed. Without ``force``, nothing is written when any of those files already
+    exists (:class:`FiguresExist` lists them). All figures are drawn before the first file is written, so a
+    figure that fails to draw leaves the files as they were. Other files in ``out_dir`` are left alone.
+    """
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise NotADirectoryError("it is a file, not a folder")
+    paths = {name: out / f"{name}.png" for name in FIGURES}
+    clashes = [path for path in paths.values() if path.exists()]
+    if clashes and not force:
+        raise FiguresExist(clashes)
+    out.mkdir(parents=True, exist_ok=True)  # an unwritable place fails here, before the drawing
+    pngs = {name: render(name) for name in FIGURES}
+    for name, path in paths.items():
+        path.write_bytes(pngs[name])
+    return list(paths.values())
+
+
+class Comparison(NamedTuple):
+    """What :func:`compare_figures` found: figure files that differ, are missing, or are not figures."""
+
+    same: list[str]
+    differ: list[str]
+    missing: list[str]
+    extra: list[str]
+
+    @property
+    def ok(self) -> bool:
+        return not (self.differ or self.missing or self.extra)
+
+
+def compare_figures(out_dir) -> Comparison:
+    """Draw every figure again and compare it byte for byte with ``out_dir/NAME.png`` (file names in the lists).
+
+    ``extra``: PNGs in ``out_dir`` that no figure writes (a renamed or removed figure's leftovers).
+    """
+    out = Path(out_dir)
+    if not out.is_dir():
+        raise NotADirectoryError(f"no folder {out}")
+    same, differ, missing = [], [], []
+    for name in FIGURES:
+        path = out / f"{name}.png"
+        if not path.is_file():
+            missing.append(path.name)
+        elif path.read_bytes() == render(name):
+            same.append(path.name)
+        else:
+            differ.append(path.name)
+    expected = {f"{name}.png" for name in FIGURES}
+    extra = sorted(p.name for p in out.glob("*.png") if p.name not in expected)
+    return Comparison(same, differ, missing, extra)
