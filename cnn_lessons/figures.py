@@ -12,8 +12,9 @@ bytes, which ``tests/test_figures.py`` checks by drawing them all again.
 - :func:`compare_figures`: which PNGs in a folder differ from a fresh drawing (``cnn-lessons figures --check``).
 
 The lessons draw their figures with the same functions (lesson 01's correlation and convolution grids, lesson
-03's network, lesson 04's block diagrams), so the notebooks and the assets cannot drift apart. Lesson 02 shows
-padding, stride and dilation in its explorers; the figures here are those explorers' pictures, held still.
+02's padding, stride, dilation and receptive-field pictures through :func:`draw`, lesson 03's network, lesson
+04's block diagrams), so the notebooks and the assets cannot drift apart. Lesson 02's figures are its explorers'
+pictures, held still.
 """
 
 from __future__ import annotations

@@ -277,6 +277,17 @@ def test_lesson_01_draws_the_figure_with_the_default_image_and_kernel():
     assert namespace["kernel"].tolist() == [list(row) for row in figures.LESSON01_KERNEL]
 
 
+def test_lesson_02_shows_each_of_its_figures_as_a_png():
+    lesson = json.loads((LESSONS_DIR / "02-padding-stride-dilation.ipynb").read_text())
+    code = [cell for cell in lesson["cells"] if cell["cell_type"] == "code"]
+    for name in [name for name in figures.FIGURES if name.startswith("02-")]:
+        call = f'display(figures.draw("{name}"))'
+        (cell,) = [cell for cell in code if call in "".join(cell["source"])]
+        calls = "".join(cell["source"]).count("display(figures.draw(")
+        pngs = [o for o in cell["outputs"] if "image/png" in o.get("data", {})]
+        assert len(pngs) == calls == len(cell["outputs"]), f"{name}: one stored PNG per figure shown, no widget"
+
+
 def test_block_figures_are_viz_block_diagrams():
     for key, make in viz.BLOCK_DIAGRAMS.items():
         spec = make()
