@@ -106,7 +106,7 @@ _plt.close("all")
 """
 
 # Calibration, in a scratch notebook: the smallest ipympl figure and a widget with no figure at all, stepped the
-# same way. They give the floor that the messages alone cost (key -> kernel -> page, twice for ipympl).
+# same way. They give the floor that the messages alone cost (key -> kernel -> page).
 FLOOR_CELLS = [
     r"""import ipywidgets as ipw
 import matplotlib.figure
@@ -122,7 +122,10 @@ tiny = ipw.IntSlider(value=0, min=0, max=9, description="shift")
 
 def shift(change):
     line.set_ydata(np.roll(np.arange(10), change["new"]))
-    canvas.draw_idle()
+    if canvas.syncing_data_url:  # no page yet: let it ask
+        canvas.draw_idle()
+    else:  # a live page: draw and send the frame now, as the explorers do (_Explorer._redraw)
+        canvas.draw()
 
 
 tiny.observe(shift, "value")
@@ -157,16 +160,57 @@ JS_INSTALL = r"""() => {
       return html ? html.textContent : null;
     },
   };
+  // Hooks on browser functions every step passes through. They time the phases of a step (the first call
+  // after the key event: the comm message leaves for the kernel by WebSocket.send; ipympl turns the arriving
+  // frame into an image with URL.createObjectURL, and copies its picture with canvas.toDataURL, whose time
+  // is summed), and they tell the stopwatch when a canvas in the watched box was drawn on (drawImage), so it
+  // reads the canvas pixels only then, not on every animation frame: hashing a whole canvas every 16 ms
+  // would take CPU from the kernel and the server on a small machine, slowing what it measures.
+  if (!window.__phaseHooks) {
+    window.__phaseHooks = true;
+    const live = () => {
+      const state = window.__stopwatchState;
+      return state && state.t0 !== null && !state.done ? state : null;
+    };
+    const note = (key) => {
+      const state = live();
+      if (state && state[key] === null) state[key] = performance.now();
+    };
+    const send = WebSocket.prototype.send;
+    WebSocket.prototype.send = function (...args) { note('sent'); return send.apply(this, args); };
+    const createObjectURL = URL.createObjectURL;
+    URL.createObjectURL = function (blob) {
+      if (blob && blob.type === 'image/png') note('frame');
+      return createObjectURL.call(URL, blob);
+    };
+    const toDataURL = HTMLCanvasElement.prototype.toDataURL;
+    HTMLCanvasElement.prototype.toDataURL = function (...args) {
+      const start = performance.now();
+      const result = toDataURL.apply(this, args);
+      const state = live();
+      if (state) state.encode += performance.now() - start;
+      return result;
+    };
+    const drawImage = CanvasRenderingContext2D.prototype.drawImage;
+    CanvasRenderingContext2D.prototype.drawImage = function (...args) {
+      const result = drawImage.apply(this, args);
+      const state = window.__stopwatchState;
+      if (state && state.root.contains(this.canvas)) state.drawn += 1;
+      return result;
+    };
+  }
   window.__stopwatch = {
     arm(root, kind) {
       const signature = signatures[kind];
-      const state = {t0: null, t1: null, done: false, before: signature(root)};
+      const state = {root, t0: null, t1: null, done: false, before: signature(root), drawn: 0, checked: 0};
+      Object.assign(state, {sent: null, frame: null, encode: 0});
       const start = (event) => { if (state.t0 === null) state.t0 = event.timeStamp; };
       const events = ['keydown', 'input', 'change'];
       events.forEach(e => document.addEventListener(e, start, true));
       const tick = () => {
         const now = performance.now();
-        if (state.t0 !== null) {
+        if (state.t0 !== null && (kind !== 'canvas' || state.drawn > state.checked)) {
+          state.checked = state.drawn;
           const s = signature(root);
           if (s !== null && s !== state.before) {
             state.t1 = now;
@@ -215,8 +259,11 @@ class Target:
     def tour(self) -> int:
         return self.high - self.low
 
-    def step(self) -> float:
-        """One key press (or option choice); returns ms from the event to the first frame that differs."""
+    def step(self) -> tuple[float, dict]:
+        """One key press (or option choice): ms from the event to the first frame that differs, and the phases
+        (ms): ``to_kernel`` (event -> the message leaves by WebSocket), ``kernel`` (-> the frame arrives in
+        ipympl: the network both ways and the kernel's work), ``page`` (-> the changed pixels: decoding and
+        drawing the frame), ``encode`` (the part of it ipympl spends in canvas.toDataURL)."""
         from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
         if not self.low <= self.value + self.direction <= self.high:
@@ -234,23 +281,38 @@ class Target:
             page.wait_for_function("() => window.__stopwatchState.done", timeout=harness.REDRAW_TIMEOUT_MS)
         except PlaywrightTimeout:
             print(f"  no change on screen within {harness.REDRAW_TIMEOUT_MS} ms; step not counted", file=sys.stderr)
-            latency = math.nan
+            latency, phases = math.nan, {}
         else:
-            latency = page.evaluate("() => window.__stopwatchState.t1 - window.__stopwatchState.t0")
+            state = page.evaluate("() => { const { root, before, ...times } = window.__stopwatchState; return times; }")
+            latency = state["t1"] - state["t0"]
+            phases = {"encode": state["encode"]}
+            if state["sent"] is not None and state["frame"] is not None:
+                phases.update(
+                    to_kernel=state["sent"] - state["t0"],
+                    kernel=state["frame"] - state["sent"],
+                    page=state["t1"] - state["frame"],
+                )
         self.page.wait_idle()  # the kernel has finished with this step before the next key press
-        return latency
+        return latency, phases
 
 
-def measure(targets: list[Target], steps: int, warmup: int | None) -> list[list[float]]:
-    """Step the targets in turn (so a change in the machine's load hits all alike); warm-up: one tour each."""
+PHASES = ("to_kernel", "kernel", "page", "encode")
+
+
+def measure(targets: list[Target], steps: int, warmup: int | None, phases: dict | None = None) -> list[list[float]]:
+    """Step the targets in turn (so a change in the machine's load hits all alike); warm-up: one tour each.
+    ``phases``: filled with the first target's phase times (name -> list of ms)."""
     if warmup is None:
         warmup = min(max(t.tour for t in targets), 12)
     times: list[list[float]] = [[] for _ in targets]
     for step in range(warmup + steps):
-        for target, record in zip(targets, times, strict=True):
-            latency = target.step()
+        for index, (target, record) in enumerate(zip(targets, times, strict=True)):
+            latency, parts = target.step()
             if step >= warmup and not math.isnan(latency):
                 record.append(latency)
+                if index == 0 and phases is not None:
+                    for name, value in parts.items():
+                        phases.setdefault(name, []).append(value)
     return times
 
 
@@ -289,9 +351,10 @@ def run_lesson(page: harness.NotebookPage, args) -> list[tuple[str, list[float],
                 timeout=harness.REDRAW_TIMEOUT_MS,
             )
             targets.append(Target(page, baseline.first, "img"))
-        times = measure(targets, args.steps, args.warmup)
+        phases: dict[str, list[float]] = {}
+        times = measure(targets, args.steps, args.warmup, phases)
         label = name if seen[name] == 1 else f"{name}-{seen[name]}"
-        rows.append((label, times[0], times[1] if len(times) > 1 else []))
+        rows.append((label, times[0], times[1] if len(times) > 1 else [], phases))
     return rows
 
 
@@ -302,8 +365,9 @@ def run_floor(page: harness.NotebookPage, args) -> list[tuple[str, list[float]]]
     tiny = page.explorers()[0]
     page.wait_painted(tiny)
     echo = page.page.locator(".cnn-lessons-echo").first
-    times = measure([Target(page, tiny, "canvas"), Target(page, echo, "text")], args.steps, args.warmup)
-    return [("tiny ipympl line plot", times[0]), ("HTML echo, no figure", times[1])]
+    phases: dict[str, list[float]] = {}
+    times = measure([Target(page, tiny, "canvas"), Target(page, echo, "text")], args.steps, args.warmup, phases)
+    return [("tiny ipympl line plot", times[0], phases), ("HTML echo, no figure", times[1], {})]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -311,6 +375,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, default=20, help="measured key presses per explorer (default 20)")
     parser.add_argument("--warmup", type=int, default=None, help="unmeasured presses first (default: one tour)")
     parser.add_argument("--no-floor", action="store_true", help="skip the calibration notebook")
+    parser.add_argument("--only", nargs="*", help="lessons whose file name contains one of these (default: all)")
     args = parser.parse_args(argv)
     reason = harness.chromium_missing_reason()
     if reason:
@@ -330,6 +395,7 @@ def main(argv: list[str] | None = None) -> int:
             jobs = [
                 (harness.copy_notebook(s, notebooks, extra_cells=[BASELINE_CELL]), run_lesson)
                 for s in harness.lesson_notebooks()
+                if not args.only or any(part in s.name for part in args.only)
             ]
             if not args.no_floor:
                 jobs.append((harness.scratch_notebook(notebooks, "zz-floor.ipynb", FLOOR_CELLS), run_floor))
@@ -359,7 +425,7 @@ def main(argv: list[str] | None = None) -> int:
     print(header)
     print("-" * len(header))
     summary = []
-    for stem, name, times, base in rows:
+    for stem, name, times, base, _ in rows:
         p50, p95, top = median(times), percentile(times, 95), max(times, default=math.nan)
         b50, b95 = median(base), percentile(base, 95)
         speedup = b50 / p50 if times and base and p50 > 0 else math.nan
@@ -372,11 +438,18 @@ def main(argv: list[str] | None = None) -> int:
             f"browser_latency explorer={name} p50_ms={p50:.1f} p95_ms={p95:.1f} baseline_p50_ms={b50:.1f} "
             f"speedup={speedup:.2f}"
         )
-    for what, times in floor:
+    for what, times, _ in floor:
         print(
             f"{'(floor)':31s} {what:24s} {len(times):3d} {median(times):7.1f} {percentile(times, 95):7.1f} "
             f"{max(times, default=math.nan):7.1f}"
         )
+    print(
+        "\nwhere the time goes, p50 ms: key -> message leaves for the kernel -> frame back in ipympl (network both "
+        "ways, server, kernel) -> pixels changed (encode: ipympl's canvas.toDataURL, part of page)"
+    )
+    print(f"{'explorer':24s} " + " ".join(f"{p:>9s}" for p in PHASES))
+    for name, phases in [(row[1], row[4]) for row in rows] + [(row[0], row[2]) for row in floor if row[2]]:
+        print(f"{name:24s} " + " ".join(f"{median(phases.get(p, [])):9.1f}" for p in PHASES))
     elapsed = time.perf_counter() - started
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else math.nan
     print(
