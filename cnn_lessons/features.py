@@ -47,7 +47,6 @@ def _as_batch_of_one(image) -> torch.Tensor:
     return image[None]
 
 
-@torch.no_grad()
 def activations(model: nn.Module, image, layers=None) -> Activations:
     """Run ``model`` once on ``image`` and keep the outputs of ``layers``.
 
@@ -57,6 +56,21 @@ def activations(model: nn.Module, image, layers=None) -> Activations:
     :class:`~cnn_lessons.models.SimpleCNN` the convolutions, activations and pools of the conv blocks. A
     module called twice in one pass keeps its first output.
     """
+    return batch_activations(model, _as_batch_of_one(image), layers)[0]
+
+
+@torch.no_grad()
+def batch_activations(model: nn.Module, images, layers=None) -> list[Activations]:
+    """:func:`activations` of every image of the batch ``images`` (N, C, H, W), from one forward pass.
+
+    The model runs in eval mode (as for one image), so each image's maps do not depend on the others in the
+    batch: the same values as one image at a time, up to float rounding.
+    """
+    images = torch.as_tensor(images)
+    if images.ndim != 4 or len(images) == 0:
+        raise ValueError(f"images must be a non-empty batch (N, C, H, W), got shape {tuple(images.shape)}")
+    if not images.is_floating_point():
+        images = images.float()
     modules = dict(model.named_modules())
     if layers is None:
         chosen = [name for name, module in modules.items() if name and not any(True for _ in module.children())]
@@ -81,23 +95,24 @@ def activations(model: nn.Module, image, layers=None) -> Activations:
     was_training = model.training
     model.eval()
     try:
-        logits = model(_as_batch_of_one(image).to(_model_device(model)))
+        logits = model(images.to(_model_device(model)))
     finally:
         model.train(was_training)
         for handle in handles:
             handle.remove()
     if layers is None:
-        maps = {name: output[0] for name, output in outputs.items() if output.ndim == 4}
+        names = [name for name, output in outputs.items() if output.ndim == 4]
     else:
         flat = [name for name in chosen if name not in outputs or outputs[name].ndim != 4]
         if flat:
             got = outputs.get(flat[0])
             shape = "no output (it was not called)" if got is None else f"an output of shape {tuple(got.shape)}"
             raise ValueError(f"layer {flat[0]!r} does not give a feature map (N, C, H, W): it has {shape}")
-        maps = {name: outputs[name][0] for name in chosen}
+        names = chosen
     order = {name: index for index, name in enumerate(outputs)}  # the order the layers ran in
-    maps = dict(sorted(maps.items(), key=lambda item: order[item[0]]))
-    return Activations(maps, logits.detach().to("cpu")[0])
+    names = sorted(names, key=order.__getitem__)
+    logits = logits.detach().to("cpu")
+    return [Activations({name: outputs[name][i] for name in names}, logits[i]) for i in range(len(images))]
 
 
 def feature_maps(model: nn.Module, image, layers=None) -> dict[str, torch.Tensor]:

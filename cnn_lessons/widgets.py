@@ -890,8 +890,9 @@ class FeatureMapExplorer(_Explorer):
     Controls: ``image`` (IntSlider, the index into ``images``), ``layer`` (SelectionSlider over the layer
     names, in the order they run) and ``channel`` (IntSlider; its maximum follows the chosen layer's channel
     count, and a channel beyond it is moved to the last one). ``readout`` (HTML) names the layer, its shape
-    and the channel, and the predicted class. Each image's maps are computed once, in one forward pass
-    (:func:`cnn_lessons.features.activations`), and kept; the canvas shows
+    and the channel, and the predicted class. Each image's maps are computed once, with a chunk of its
+    neighbours in one forward pass (:func:`cnn_lessons.features.batch_activations`, see :meth:`activations`),
+    and kept; the canvas shows
     :class:`cnn_lessons.viz.FeatureMapView`, updated in place.
     """
 
@@ -950,11 +951,28 @@ class FeatureMapExplorer(_Explorer):
     def controls(self) -> list[widgets.ValueWidget]:
         return [self.image, self.layer, self.channel]
 
+    CHUNK_BYTES = 32 * 2**20
+    """About how much memory one forward pass's maps may take when images are computed in chunks."""
+
     def activations(self, index: int | None = None) -> _features.Activations:
-        """The maps and logits of image ``index`` (default: the one shown), computed once per image."""
+        """The maps and logits of image ``index`` (default: the one shown), computed once per image.
+
+        The first image asked for runs alone; then images are computed in chunks of neighbours (as many as
+        fit in :attr:`CHUNK_BYTES`, at most 64), one forward pass each, so that moving the image slider rarely
+        waits for the model: most steps only look their maps up.
+        """
         index = self.image.value if index is None else index
         if index not in self._computed:
-            self._computed[index] = _features.activations(self.model, self.images[index], self.layers)
+            if not self._computed:
+                self._computed[index] = _features.activations(self.model, self.images[index], self.layers)
+            else:
+                first = next(iter(self._computed.values()))
+                size = sum(m.numel() * m.element_size() for m in first.maps.values()) or 1
+                chunk = max(1, min(64, self.CHUNK_BYTES // size))
+                start = index - index % chunk
+                wanted = [i for i in range(start, min(start + chunk, len(self.images))) if i not in self._computed]
+                found = _features.batch_activations(self.model, self.images[wanted], self.layers)
+                self._computed.update(zip(wanted, found, strict=True))
         return self._computed[index]
 
     def feature_map(self) -> torch.Tensor:

@@ -80,6 +80,8 @@ def test_feature_maps_take_chosen_layers_and_restore_the_mode(digits):
         features.feature_maps(model, images[0], layers="classifier.fc1")
     with pytest.raises(ValueError, match="image must be one image of shape"):
         features.feature_maps(model, images[:2])
+    with pytest.raises(ValueError, match=r"images must be a non-empty batch \(N, C, H, W\), got shape \(1, 8, 8\)"):
+        features.batch_activations(model, images[0])
 
 
 def test_an_inplace_activation_does_not_overwrite_the_convolutions_output():
@@ -134,7 +136,6 @@ def test_explorer_sweep_shows_the_models_activations_in_place(digits, monkeypatc
     assert made == []  # no figure made by a callback
     assert explorer.fig is fig and explorer.canvas.figure is fig
     assert artists(fig) == before  # the same artists, none added or removed
-    assert sorted(explorer._computed) == [0, 1, 3]  # each image's maps computed once
     explorer.close()
 
 
@@ -153,14 +154,36 @@ def test_channel_slider_follows_the_layer(digits):
 
 def test_each_image_is_run_through_the_model_once(digits):
     model, (images, _) = small_cnn(), digits
-    calls = []
-    model.register_forward_hook(lambda *args: calls.append(1))
+    batches = []
+    model.register_forward_hook(lambda module, args, output: batches.append(len(args[0])))
     explorer = FeatureMapExplorer(model, images)
-    for index in (1, 2, 1, 0, 2):
+    for index in (1, 2, 1, 0, 2, 4):
         explorer.image.value = index
         for name in LAYERS:
             explorer.layer.value = name
-    assert len(calls) == 3
+    assert batches == [1, len(images) - 1]  # the first image alone, then the rest together: once each
+    explorer.close()
+
+
+def test_images_are_computed_in_chunks_that_fit_the_memory_budget(monkeypatch):
+    split = load_digits_split()
+    model, images = small_cnn(), split.test_images[:11]
+    batches = []
+    model.register_forward_hook(lambda module, args, output: batches.append(args[0].clone()))
+    explorer = FeatureMapExplorer(model, images, image=5)
+    per_image = sum(m.numel() * m.element_size() for m in explorer.activations().maps.values())
+    monkeypatch.setattr(explorer, "CHUNK_BYTES", 4 * per_image)  # room for 4 images' maps at a time
+    explorer.image.value = 6  # 4..7, less 5 (done)
+    explorer.image.value = 10  # 8..10
+    explorer.image.value = 7  # done already
+    assert [len(batch) for batch in batches] == [1, 3, 3]
+    assert torch.equal(batches[1], images[[4, 6, 7]]) and torch.equal(batches[2], images[8:11])
+    for index in (4, 6, 7, 8, 10):  # the chunk's maps are each image's own
+        expected, logits = by_hand(model, images[index])
+        found = explorer.activations(index)
+        for name in LAYERS:
+            assert torch.allclose(found.maps[name], expected[name], atol=1e-6)
+        assert torch.allclose(found.logits, logits, atol=1e-6)
     explorer.close()
 
 
