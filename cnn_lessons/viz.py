@@ -24,6 +24,7 @@ from __future__ import annotations
 import functools
 from html import escape
 
+import matplotlib
 import matplotlib.colors as mcolors
 import numpy as np
 import torch
@@ -1030,7 +1031,8 @@ def _axes_title(ax: Axes, text: str, fontsize: float, room: float) -> Text:
 class StillImage(AxesImage):
     """An ``AxesImage`` that keeps its last resampled, colour-mapped picture while nothing about it changes (the
     same data, limits, colormap and place on the canvas): a photo that stays put then redraws as a blit.
-    ``set_data``, ``set_clim`` and ``set_cmap`` invalidate it, as for any image."""
+    ``set_data``, ``set_clim`` and ``set_cmap`` invalidate it, as for any image, unless they set what the image
+    already has (the same values, limits or colormap): an update that redraws everything can pass them all."""
 
     _still = None
 
@@ -1051,8 +1053,18 @@ class StillImage(AxesImage):
         return self._still[1]
 
     def set_data(self, A) -> None:
+        current = self.get_array()
+        if current is not None and not np.ma.is_masked(current):
+            data = np.asarray(A)
+            if data.shape == current.shape and np.array_equal(data, current):  # (matplotlib keeps a copy)
+                return
         self._still = None
         super().set_data(A)
+
+    def set_cmap(self, cmap) -> None:
+        if self.get_cmap() is not None and matplotlib.colormaps.get_cmap(cmap) == self.get_cmap():
+            return
+        super().set_cmap(cmap)
 
     def changed(self) -> None:
         self._still = None

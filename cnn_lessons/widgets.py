@@ -21,18 +21,18 @@ Every explorer also has ``static_figure()`` (a new Figure of what it shows now, 
 
 from __future__ import annotations
 
-import io
 import itertools
+import struct
 import sys
 import typing
 import warnings
+import zlib
 from html import escape
 
 import ipywidgets as widgets
 import matplotlib
 import matplotlib.figure
 import numpy as np
-import PIL.Image
 import torch
 from matplotlib import rcsetup
 
@@ -96,16 +96,45 @@ FRAME_PNG_COMPRESS_LEVEL = 1
 """zlib level of the PNG frames an explorer's canvas sends (ipympl's default, through PIL, is 6)."""
 
 
+def frame_png(rgba: np.ndarray, level: int = FRAME_PNG_COMPRESS_LEVEL) -> bytes:
+    """An (H, W, 4) uint8 RGBA array as an unfiltered PNG, zlib ``level``.
+
+    PIL chooses a PNG filter for every row by trying all five, which costs more than the compression itself
+    for a canvas frame (4 of 6 ms for a 669x312 frame at level 1) and gains nothing on a frame that is mostly
+    flat colour or, for a diff frame, mostly transparent zeros. PIL has no option to skip it; a PNG written
+    without filters (filter byte 0 on each row) is the PNG standard's simplest form and encodes in a third of
+    the time, at about the same size.
+    """
+    rgba = np.ascontiguousarray(rgba, dtype=np.uint8)
+    if rgba.ndim != 3 or rgba.shape[2] != 4:
+        raise ValueError(f"frame_png needs an (H, W, 4) RGBA array, got shape {rgba.shape}")
+    height, width = rgba.shape[:2]
+    rows = np.zeros((height, 1 + 4 * width), np.uint8)  # filter type 0 ("None") then the row's pixels
+    rows[:, 1:] = rgba.reshape(height, 4 * width)
+
+    def chunk(kind: bytes, payload: bytes) -> bytes:
+        return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)  # 8 bits per channel, RGBA, no interlace
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows.data, level))
+        + chunk(b"IEND", b"")
+    )
+
+
 class ExplorerCanvas(Canvas):
     """ipympl's canvas, sending its frames as faster-encoded PNGs.
 
     For every frame ipympl compares the new picture with the last one and sends a PNG of the pixels that
-    changed (the rest transparent). Encoding that PNG with zlib's default level is often the largest part of
-    a slider step (a filtered photo: 13 of 25 ms). Level 1 encodes it about twice as fast for frames a few
-    percent larger, which cost nothing on the local connection between kernel and browser. The frame is
-    otherwise exactly matplotlib's (``FigureCanvasWebAggCore.get_diff_image``, whose only change here is the
-    level): a full frame when the size changed, a resize or refresh asked for one, or the picture has
-    transparent pixels (which could not be laid over the last frame); else the changed pixels.
+    changed (the rest transparent). Encoding that PNG through PIL at zlib's default level is often the largest
+    part of a slider step (a filtered photo: 13 of 25 ms). :func:`frame_png` encodes it about four times as
+    fast (no row filters, zlib level 1) for frames about as large, which costs nothing on the local connection
+    between kernel and browser. The frame is otherwise exactly matplotlib's
+    (``FigureCanvasWebAggCore.get_diff_image``, whose only change here is the encoder): a full frame when the
+    size changed, a resize or refresh asked for one, or the picture has transparent pixels (which could not
+    be laid over the last frame); else the changed pixels.
     """
 
     def get_diff_image(self) -> bytes | None:
@@ -122,10 +151,7 @@ class ExplorerCanvas(Canvas):
         self._last_buff = buffer.copy()
         self._force_full = False
         self._png_is_old = False
-        with io.BytesIO() as png:
-            image = PIL.Image.fromarray(output.view(np.uint8).reshape((*output.shape, 4)))
-            image.save(png, format="png", compress_level=FRAME_PNG_COMPRESS_LEVEL)
-            return png.getvalue()
+        return frame_png(output.view(np.uint8).reshape((*output.shape, 4)))
 
 
 def explorer_canvas(fig: matplotlib.figure.Figure, *, toolbar_visible="fade-in-fade-out") -> ExplorerCanvas:

@@ -119,3 +119,26 @@ def test_frames_are_png_of_the_figure_size_and_compressed():
     assert page.picture.shape == (height, width, 4)
     assert 0 < max(sizes) < width * height * 4 / 5  # compressed: a full frame of a photo, well under raw size
     explorer.close()
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (2, 3), (7, 5), (312, 669)])
+def test_frame_png_decodes_to_the_same_pixels(shape):
+    rng = np.random.default_rng(sum(shape))
+    rgba = rng.integers(0, 256, (*shape, 4), dtype=np.uint8)
+    rgba[: shape[0] // 2] = 0  # transparent zeros, as in a diff frame
+    png = widgets.frame_png(rgba)
+    decoded = PIL.Image.open(io.BytesIO(png))
+    assert decoded.mode == "RGBA" and decoded.size == (shape[1], shape[0])
+    np.testing.assert_array_equal(np.asarray(decoded), rgba)
+
+
+def test_frame_png_is_smaller_than_the_raw_pixels_of_a_mostly_transparent_frame():
+    rgba = np.zeros((300, 600, 4), np.uint8)
+    rgba[100:140, 200:260] = (200, 30, 30, 255)
+    assert len(widgets.frame_png(rgba)) < rgba.nbytes / 100
+
+
+@pytest.mark.parametrize("shape", [(3, 3), (4, 4, 3), (2, 2, 2)])
+def test_frame_png_refuses_what_is_not_rgba(shape):
+    with pytest.raises(ValueError, match=r"\(H, W, 4\) RGBA array, got shape"):
+        widgets.frame_png(np.zeros(shape, np.uint8))

@@ -2,8 +2,10 @@
 
 import io
 
+import numpy as np
 import pytest
 import torch
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from cnn_lessons import ops, viz
@@ -92,3 +94,50 @@ def test_step_through_view_draws_once_for_static_figures(tmp_path):
     assert view.input2d.patches[0][2].get_facecolor() != view.input2d.patches[1][1].get_facecolor()
     fig.savefig(tmp_path / "step.png")
     assert (tmp_path / "step.png").stat().st_size > 10_000
+
+
+def _pixels(fig: Figure) -> np.ndarray:
+    canvas = FigureCanvasAgg(fig) if not isinstance(fig.canvas, FigureCanvasAgg) else fig.canvas
+    canvas.draw()
+    return np.asarray(canvas.buffer_rgba()).copy()
+
+
+def _still_image_figure(data, cmap="gray_r"):
+    fig = Figure(figsize=(2, 2), dpi=50)
+    image = viz._still_image(fig.add_subplot(), data, cmap, (0.0, 1.0))
+    return fig, image
+
+
+def test_still_image_reuses_its_picture_while_nothing_changes():
+    data = np.random.default_rng(0).random((6, 6))
+    fig, image = _still_image_figure(data)
+    _pixels(fig)
+    kept = image._still
+    assert kept is not None
+    image.set_data(data.copy())  # the same values again (a redraw of everything passes them all)
+    image.set_cmap("gray_r")
+    image.set_clim(0.0, 1.0)
+    _pixels(fig)
+    assert image._still is kept
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda image, data: image.set_data(data[::-1].copy()),
+        lambda image, data: image.set_data(data[:4, :5].copy()),
+        lambda image, data: image.set_cmap("viridis"),
+        lambda image, data: image.set_clim(0.2, 0.8),
+    ],
+    ids=["new values", "new shape", "new colormap", "new limits"],
+)
+def test_still_image_draws_what_a_fresh_image_draws_after_a_change(change):
+    data = np.random.default_rng(1).random((6, 6))
+    fig, image = _still_image_figure(data)
+    _pixels(fig)
+    change(image, data)
+    changed = _pixels(fig)
+    fresh_fig, fresh = _still_image_figure(data)
+    change(fresh, data)
+    np.testing.assert_array_equal(changed, _pixels(fresh_fig))
+    assert not np.array_equal(changed, _pixels(_still_image_figure(data)[0]))  # the change shows
