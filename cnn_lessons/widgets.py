@@ -660,7 +660,9 @@ class ReceptiveFieldExplorer(_Explorer):
 
     Controls: ``layers`` (how many, 1..4), per layer ``kernels[l]`` (1..5), ``strides[l]`` (1..3) and
     ``dilations[l]`` (1..3), ``input_size`` (1..40) and ``position`` (the last layer's cell whose inputs are
-    traced; its maximum follows that layer's size). The layers have no padding, so each output is shorter; a
+    traced; its maximum follows that layer's size). The rows of the layers not in use stay in place, their
+    sliders disabled, so the figure below does not jump when the number of layers changes. The layers have no
+    padding, so each output is shorter; a
     layer that does not fit is explained in the figure. The receptive field is
     :func:`cnn_lessons.arithmetic.receptive_field`; the cells that feed the chosen output come from
     :func:`cnn_lessons.explain.receptive_field_picture`.
@@ -718,12 +720,13 @@ class ReceptiveFieldExplorer(_Explorer):
             self.update()
 
     def update(self) -> None:
-        """Show the rows in use, recompute the picture, update the figure in place, ask for one redraw."""
+        """Enable the rows in use, recompute the picture, update the figure in place, ask for one redraw."""
         with self._busy:
-            for n, row in enumerate(self.rows):
-                shown = "flex" if n < self.layers.value else "none"
-                if row.layout.display != shown:
-                    row.layout.display = shown
+            for n, controls in enumerate(zip(self.kernels, self.strides, self.dilations, strict=True)):
+                unused = n >= self.layers.value
+                for control in controls:
+                    if control.disabled != unused:
+                        control.disabled = unused
             self.current = picture = self.picture()
             with self.position.hold_sync():
                 self.position.max = picture.last_position

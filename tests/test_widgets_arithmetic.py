@@ -503,11 +503,14 @@ def test_a_stack_that_does_not_fit_is_explained():
     explorer.close()
 
 
-def test_layer_rows_show_only_the_layers_in_use():
+def test_layer_rows_stay_in_place_and_only_the_layers_in_use_can_be_changed():
     explorer = ReceptiveFieldExplorer()
     for count in (1, 4, 2):
         explorer.layers.value = count
-        assert [row.layout.display for row in explorer.rows] == ["flex"] * count + ["none"] * (4 - count)
+        assert all(row.layout.display in (None, "", "flex") for row in explorer.rows)  # nothing jumps
+        for n, controls in enumerate(zip(explorer.kernels, explorer.strides, explorer.dilations)):
+            assert [control.disabled for control in controls] == [n >= count] * 3
+        assert len(explorer.stack()) == count
         check_field(explorer)
     explorer.close()
 
