@@ -508,7 +508,7 @@ def test_layer_rows_stay_in_place_and_only_the_layers_in_use_can_be_changed():
     for count in (1, 4, 2):
         explorer.layers.value = count
         assert all(row.layout.display in (None, "", "flex") for row in explorer.rows)  # nothing jumps
-        for n, controls in enumerate(zip(explorer.kernels, explorer.strides, explorer.dilations)):
+        for n, controls in enumerate(zip(explorer.kernels, explorer.strides, explorer.dilations, strict=True)):
             assert [control.disabled for control in controls] == [n >= count] * 3
         assert len(explorer.stack()) == count
         check_field(explorer)
