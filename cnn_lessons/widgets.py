@@ -662,9 +662,8 @@ class ReceptiveFieldExplorer(_Explorer):
     ``dilations[l]`` (1..3), ``input_size`` (1..40) and ``position`` (the last layer's cell whose inputs are
     traced; its maximum follows that layer's size). The rows of the layers not in use stay in place, their
     sliders disabled, so the figure below does not jump when the number of layers changes. The layers have no
-    padding, so each output is shorter; a
-    layer that does not fit is explained in the figure. The receptive field is
-    :func:`cnn_lessons.arithmetic.receptive_field`; the cells that feed the chosen output come from
+    padding, so each output is shorter; a layer that does not fit is explained in the figure. The receptive
+    field is :func:`cnn_lessons.arithmetic.receptive_field`; the cells that feed the chosen output come from
     :func:`cnn_lessons.explain.receptive_field_picture`.
     """
 
