@@ -1053,11 +1053,9 @@ class StillImage(AxesImage):
         return self._still[1]
 
     def set_data(self, A) -> None:
-        current = self.get_array()
-        if current is not None and not np.ma.is_masked(current):
-            data = np.asarray(A)
-            if data.shape == current.shape and np.array_equal(data, current):  # (matplotlib keeps a copy)
-                return
+        current = self.get_array()  # (matplotlib keeps a copy of the data)
+        if current is not None and not np.ma.is_masked(current) and np.array_equal(np.asarray(A), current):
+            return
         self._still = None
         super().set_data(A)
 

@@ -722,10 +722,8 @@ class ReceptiveFieldExplorer(_Explorer):
         """Enable the rows in use, recompute the picture, update the figure in place, ask for one redraw."""
         with self._busy:
             for n, controls in enumerate(zip(self.kernels, self.strides, self.dilations, strict=True)):
-                unused = n >= self.layers.value
-                for control in controls:
-                    if control.disabled != unused:
-                        control.disabled = unused
+                for control in controls:  # (traitlets sends nothing when the value stays the same)
+                    control.disabled = n >= self.layers.value
             self.current = picture = self.picture()
             with self.position.hold_sync():
                 self.position.max = picture.last_position
