@@ -8,6 +8,8 @@ PIP := $(BIN)/python -m pip install --disable-pip-version-check --quiet -c requi
 LAB_STAMP := $(VENV)/.installed-lab
 TEST_STAMP := $(VENV)/.installed-test
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
+# Each lesson's source is its jupytext script, notebooks/NN-name.py; the .ipynb beside it holds the outputs.
+SCRIPTS := $(sort $(wildcard notebooks/[0-9]*.py))
 # pytest's workers: 2 by default (this project's machines have 2 cores); `make test JOBS=0` runs in one process.
 JOBS ?= 2
 XDIST := $(if $(filter 0,$(JOBS)),,-n $(JOBS) --dist loadscope)
@@ -40,10 +42,11 @@ lint: $(TEST_STAMP)
 	$(BIN)/ruff check cnn_lessons tests benchmarks notebooks
 	$(BIN)/ruff format --check cnn_lessons tests benchmarks
 
-## notebooks: re-execute every lesson in place, so the stored outputs are what a fresh run gives
+## notebooks: build each lesson from its script and execute it, so the stored outputs are what a fresh run gives
 notebooks: $(LAB_STAMP)
-	$(BIN)/jupyter nbconvert --to notebook --execute --inplace \
-		--ExecutePreprocessor.timeout=600 $(NOTEBOOKS)
+	for script in $(SCRIPTS); do $(BIN)/jupytext --quiet --to ipynb --update "$$script" || exit 1; done
+	$(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=600 \
+		--ExecutePreprocessor.record_timing=False $(SCRIPTS:.py=.ipynb)
 
 ## freeze: rewrite requirements/constraints.txt from what .venv has now
 freeze: $(TEST_STAMP)

@@ -1,9 +1,11 @@
 """The project's own files: pins agree everywhere, and every notebook is stored ready for strict nbval."""
 
+import difflib
 import json
 import re
 from pathlib import Path
 
+import jupytext
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -72,3 +74,35 @@ def test_ignored_outputs_say_why(path):
                 assert reason.startswith("#") and len(reason) > 10, f"{path.name} cell {index}: no reason given"
             for marker in ("NBVAL_SKIP", "NBVAL_CHECK_OUTPUT", "NBVAL_RAISES_EXCEPTION"):
                 assert marker not in line, f"{path.name} cell {index}: {marker} hides a cell from the test"
+
+
+def pair_difference(notebook: Path, script: Path) -> str:
+    """'' when ``script`` is exactly the jupytext percent script of ``notebook``'s cells, else a unified diff."""
+    expected = jupytext.writes(jupytext.read(notebook), fmt="py:percent")
+    actual = script.read_text() if script.exists() else ""
+    return "".join(difflib.unified_diff(expected.splitlines(True), actual.splitlines(True), "notebook", "script"))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_agrees_with_its_script(path):
+    """Each lesson's source is notebooks/NN-name.py (what a teacher edits and reviews); the notebook must match it."""
+    difference = pair_difference(path, path.with_suffix(".py"))
+    assert not difference, f"{path.name} and its script differ; run `make notebooks`:\n{difference[:2000]}"
+
+
+def test_a_planted_mismatch_is_caught(tmp_path):
+    notebook = json.loads(NOTEBOOKS[0].read_text())
+    markdown = next(cell for cell in notebook["cells"] if cell["cell_type"] == "markdown")
+    markdown["source"] = "".join(markdown["source"]).replace("correlation", "corelation", 1)
+    planted = tmp_path / NOTEBOOKS[0].name
+    planted.write_text(json.dumps(notebook))
+    difference = pair_difference(planted, NOTEBOOKS[0].with_suffix(".py"))
+    assert any(line.startswith("-") and "corelation" in line for line in difference.splitlines())
+    assert pair_difference(planted, tmp_path / "missing.py")  # no script at all is a difference too
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_no_execution_timestamps_are_stored(path):
+    cells = json.loads(path.read_text())["cells"]
+    timed = [i for i, cell in enumerate(cells) if "execution" in cell["metadata"]]
+    assert not timed, f"{path.name}: cells {timed} store execution timestamps; `make notebooks` records none"

@@ -1,0 +1,792 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 03 · Building and training a CNN
+#
+# Lessons 01 and 02 took one convolution apart. A network stacks many of them, each with many input and many
+# output channels, and learns their kernels from data. This lesson builds a small convolutional network piece
+# by piece, counts every parameter, follows one training step from the logits to the updated weights, trains a
+# network on handwritten digits, and then looks inside it: its filters, its feature maps, its mistakes, and how
+# it copes when the digits move.
+#
+# **You will**
+# 1. see how channels combine: one kernel per (output, input) pair, 1×1 convolutions, groups and depthwise
+#    convolutions, and the parameter count of each, checked against `torchinfo`;
+# 2. build a configurable CNN whose shapes are computed, not hand-written, and trace an input through it;
+# 3. run a forward pass, a cross-entropy loss, a backward pass and one optimizer step by hand;
+# 4. check how PyTorch initialises the weights;
+# 5. train a CNN on scikit-learn's digits and compare it with a support vector machine;
+# 6. look at what it learned (filters, feature maps, mistakes, confusion matrix);
+# 7. measure translation equivariance: a CNN with global average pooling against an MLP on shifted digits.
+#
+# Every number below is printed by a code cell, and every formula is checked against PyTorch by an `assert`.
+
+# %%
+# %matplotlib inline
+import math
+import re
+import time
+import warnings
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+import torch.nn.functional as F
+import torchinfo
+from IPython.display import display
+from sklearn.metrics import confusion_matrix
+from sklearn.svm import SVC
+from torch import nn
+
+from cnn_lessons import arithmetic, data, exercises, features, figures, models, ops, train, viz, widgets
+
+torch.manual_seed(0)
+torch.set_printoptions(precision=3, sci_mode=False)
+device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+# the device depends on the machine running the lesson (a GPU when there is one)
+print(f"torch {torch.__version__} on {device}")
+
+# %% [markdown]
+# ## 1. Channels
+#
+# ### 1.1 One kernel per (output, input) pair
+# A colour image has three channels; the feature maps inside a network have dozens. A convolution layer from
+# $C_{in}$ to $C_{out}$ channels holds a separate $k_h \times k_w$ kernel for every pair of an output channel
+# $o$ and an input channel $i$. Output channel $o$ correlates each input channel with its own kernel and adds
+# the results, plus one bias:
+#
+# $$y_o \;=\; b_o + \sum_{i=0}^{C_{in}-1} x_i \star W_{o,i}.$$
+#
+# So the weight tensor has shape $(C_{out}, C_{in}, k_h, k_w)$. Let us rebuild an `nn.Conv2d` output from
+# single-channel correlations (`ops.correlate2d`, lesson 01), one pair at a time:
+
+# %%
+conv = nn.Conv2d(in_channels=3, out_channels=4, kernel_size=3)
+x = torch.randn(1, 3, 6, 6)
+weight, bias = conv.weight.detach(), conv.bias.detach()
+print("weight:", tuple(weight.shape), "  bias:", tuple(bias.shape))
+print("kernels:", weight.shape[0] * weight.shape[1], "of 3x3, one per (output, input) pair")
+
+by_pairs = torch.stack(
+    [sum(ops.correlate2d(x[0, i], weight[o, i]) for i in range(3)) + bias[o] for o in range(4)]
+)
+with torch.no_grad():
+    y = conv(x)
+assert torch.allclose(by_pairs, y[0], atol=1e-5)
+print("output:", tuple(y.shape), "= (batch, out_channels, 6 - 3 + 1, 6 - 3 + 1)")
+
+# %% [markdown]
+# ### 1.2 1×1 convolutions
+# With $k = 1$ a kernel is a single number per (output, input) pair, so a 1×1 convolution mixes the channels
+# of each pixel and never looks at its neighbours: at every pixel it applies the same linear map, a
+# $C_{out} \times C_{in}$ matrix plus a bias. It is exactly an `nn.Linear` applied to each pixel's vector of
+# channels. Lin, Chen and Yan used 1×1 convolutions this way in "Network in Network" (arXiv 1312.4400, 2013);
+# Inception and ResNet use them to shrink or grow the number of channels cheaply (lesson 04).
+
+# %%
+pointwise = nn.Conv2d(8, 4, kernel_size=1)
+x = torch.randn(2, 8, 5, 5)
+W = pointwise.weight.detach().view(4, 8)  # (out, in, 1, 1) -> (out, in): one matrix
+b = pointwise.bias.detach()
+
+linear = nn.Linear(8, 4)
+with torch.no_grad():
+    linear.weight.copy_(W)
+    linear.bias.copy_(b)
+    y = pointwise(x)
+    per_pixel = torch.einsum("oi,nihw->nohw", W, x) + b.view(1, 4, 1, 1)  # W @ (the 8 channels of a pixel) + b
+    as_linear = linear(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)  # channels last, Linear, channels back
+assert torch.allclose(y, per_pixel, atol=1e-6) and torch.allclose(y, as_linear, atol=1e-6)
+print("weight:", tuple(pointwise.weight.shape), "| parameters:", sum(p.numel() for p in pointwise.parameters()),
+      "= 8 * 4 + 4, the same as nn.Linear(8, 4):", sum(p.numel() for p in linear.parameters()))
+
+# %% [markdown]
+# ### 1.3 Groups and depthwise convolutions
+# `groups=g` splits the input channels and the output channels into $g$ groups, and each output group only
+# sees its own input group: the layer is $g$ independent convolutions side by side, each from $C_{in}/g$ to
+# $C_{out}/g$ channels. Each kernel then spans $C_{in}/g$ channels, so the weight shape is
+# $(C_{out}, C_{in}/g, k_h, k_w)$. (AlexNet used two groups to split its layers across two GPUs; Krizhevsky,
+# Sutskever and Hinton, NeurIPS 2012.)
+
+# %%
+grouped = nn.Conv2d(8, 16, kernel_size=3, padding=1, groups=4)
+x = torch.randn(1, 8, 6, 6)
+print("weight:", tuple(grouped.weight.shape), "= (16 outputs, 8 / 4 = 2 inputs each, 3, 3)")
+
+with torch.no_grad():
+    y = grouped(x)
+    # group g: input channels 2g, 2g+1 -> output channels 4g .. 4g+3, a separate small convolution
+    pieces = [
+        F.conv2d(x[:, 2 * g : 2 * g + 2], grouped.weight[4 * g : 4 * g + 4], grouped.bias[4 * g : 4 * g + 4], padding=1)
+        for g in range(4)
+    ]
+    assert torch.allclose(torch.cat(pieces, dim=1), y, atol=1e-6)
+
+    nudged = x.clone()
+    nudged[:, 0] += 1.0  # change input channel 0 (group 0) only
+    changed = (grouped(nudged) - y).abs().amax(dim=(0, 2, 3)) > 0
+print("output channels that react to input channel 0:", changed.nonzero().flatten().tolist())
+assert changed.nonzero().flatten().tolist() == [0, 1, 2, 3]
+
+# %% [markdown]
+# With as many groups as input channels (`groups=in_channels`), each channel is filtered by its own kernel(s)
+# and nothing is mixed: a **depthwise** convolution. Followed by a 1×1 (**pointwise**) convolution that does
+# the mixing, it makes a **depthwise separable** convolution, the building block of MobileNet (Howard et al.,
+# arXiv 1704.04861, 2017) and Xception (Chollet, CVPR 2017). It does the job of one full convolution with far
+# fewer parameters:
+
+# %%
+depthwise = nn.Conv2d(8, 8, kernel_size=3, padding=1, groups=8)
+x = torch.randn(8, 7, 7)
+with torch.no_grad():
+    y = depthwise(x[None])[0]
+# each channel correlated with its own 3x3 kernel, nothing summed across channels
+alone = torch.stack([ops.correlate2d(x[c], depthwise.weight[c, 0].detach(), padding=1) + depthwise.bias[c].detach() for c in range(8)])
+assert torch.allclose(alone, y, atol=1e-5)
+print("depthwise weight:", tuple(depthwise.weight.shape))
+
+
+def n_params(module):
+    return sum(p.numel() for p in module.parameters())
+
+
+separable = nn.Sequential(depthwise, nn.Conv2d(8, 16, kernel_size=1))
+full = nn.Conv2d(8, 16, kernel_size=3, padding=1)
+print(f"8 -> 16 channels, 3x3: full convolution {n_params(full):,} parameters, "
+      f"depthwise + pointwise {n_params(separable[0])} + {n_params(separable[1])} = {n_params(separable)}")
+assert separable(x[None]).shape == full(x[None]).shape == (1, 16, 7, 7)
+
+# %% [markdown]
+# ### 1.4 Counting parameters
+# Putting it together: every output channel has $\frac{C_{in}}{g} \cdot k_h \cdot k_w$ weights and one bias,
+# so a convolution layer has
+#
+# $$\text{parameters} \;=\; \left(\frac{C_{in}}{g}\, k_h\, k_w + 1\right) C_{out}.$$
+#
+# Note what is missing: the image size. The same kernels slide over every position (weight sharing), so a
+# layer costs the same on an 8×8 digit as on a photo. The formula, `arithmetic.conv_parameter_count`, PyTorch's
+# own count and `torchinfo.summary` agree on a range of layers:
+
+# %%
+layers = [  # (in, out, kernel, groups)
+    (3, 8, 3, 1),
+    (8, 16, 3, 1),
+    (8, 4, 1, 1),
+    (8, 16, 3, 4),
+    (8, 8, 3, 8),
+    (3, 64, 7, 1),
+    (64, 128, (3, 5), 2),
+]
+print(f"{'in':>4} {'out':>4} {'kernel':>7} {'groups':>6} | {'formula':>8} {'arithmetic':>10} {'torch':>8} {'torchinfo':>9}")
+for c_in, c_out, k, g in layers:
+    kh, kw = (k, k) if isinstance(k, int) else k
+    layer = nn.Conv2d(c_in, c_out, k, groups=g)
+    formula = (c_in // g * kh * kw + 1) * c_out
+    counted = arithmetic.conv_parameter_count(c_in, c_out, k, groups=g)
+    summary = torchinfo.summary(layer, input_size=(1, c_in, 16, 16), verbose=0, device="cpu")
+    assert formula == counted == n_params(layer) == summary.total_params
+    print(f"{c_in:>4} {c_out:>4} {f'{kh}x{kw}':>7} {g:>6} | {formula:>8,} {counted:>10,} {n_params(layer):>8,} {summary.total_params:>9,}")
+
+# %% [markdown]
+# ## 2. A small CNN whose shapes are computed
+#
+# A typical small CNN is a few **conv blocks** (convolution, nonlinearity, pooling) that turn the image into a
+# stack of feature maps, then `nn.Flatten` and a few linear layers (the **head**) that turn those into one
+# score (**logit**) per class. The one number people get wrong is the head's input size: it depends on the
+# image size, the padding and every pooling layer. `models.SimpleCNN` computes it with the functions of lesson
+# 02 (`arithmetic.conv_output_size`, `arithmetic.pool_output_size`) instead of asking you to write it down.
+#
+# The reference configuration: 3×32×32 input, conv channels (8, 16), 3×3 kernels with `"same"` padding, ReLU,
+# 2×2 max-pooling after each block, one hidden layer of 32, and 10 classes.
+
+# %%
+model = models.SimpleCNN(
+    in_channels=3, conv_channels=(8, 16), kernel_size=3, padding="same", pool=2, hidden=(32,), num_classes=10,
+    input_size=32,
+)
+print(model)
+
+# %% [markdown]
+# `shape_trace()` lists every layer's output shape, worked out by arithmetic before any tensor flows,
+# `shape_table()` adds each layer's parameter count by formula, and `figures.simple_cnn` draws the network
+# with those shapes:
+
+# %%
+print(model.shape_table())
+display(figures.simple_cnn(model))
+
+# %% [markdown]
+# The two convolutions follow the formula of section 1.4; a linear layer from $n$ to $m$ features has
+# $(n + 1)\,m$ parameters. Added up, and checked against PyTorch and `torchinfo`:
+
+# %%
+flat = model.flatten_size  # 16 channels x 8 x 8, from the trace
+by_formula = {
+    "block1.conv": arithmetic.conv_parameter_count(3, 8, 3),
+    "block2.conv": arithmetic.conv_parameter_count(8, 16, 3),
+    "classifier.fc1": (flat + 1) * 32,
+    "classifier.out": (32 + 1) * 10,
+}
+by_torch = {name: n_params(m) for name, m in model.named_modules() if isinstance(m, (nn.Conv2d, nn.Linear))}
+summary = torchinfo.summary(model, input_size=(1, 3, 32, 32), verbose=0, device="cpu")  # (it would move a model to a GPU)
+total = sum(by_formula.values())
+print(" + ".join(f"{count:,}" for count in by_formula.values()), "=", f"{total:,}")
+assert by_formula == by_torch
+assert list(by_formula.values()) == [224, 1168, 32800, 330]
+assert total == 34_522 == n_params(model) == summary.total_params
+share = by_formula["classifier.fc1"] / total
+print(f"the first linear layer holds {share:.0%} of the parameters: it sees all {flat:,} flattened features")
+
+# %% [markdown]
+# The trace is a promise about shapes; a forward pass keeps it. Hooks record every layer's real output shape
+# for a batch of two images, and each one equals the trace:
+
+# %%
+seen = {}
+
+
+def record(name):
+    def hook(module, args, output):  # a forward hook that returns nothing leaves the output alone
+        seen[name] = tuple(output.shape)
+
+    return hook
+
+
+leaves = [(name, m) for name, m in model.named_modules() if name and not list(m.children())]
+handles = [m.register_forward_hook(record(name)) for name, m in leaves]
+with torch.no_grad():
+    logits = model(torch.randn(2, 3, 32, 32))
+for handle in handles:
+    handle.remove()
+
+trace = model.shape_trace()
+for name, shape in trace[1:]:
+    assert seen[name] == (2, *shape), (name, seen[name], shape)
+print(f"all {len(trace) - 1} layer shapes agree with a forward pass; logits: {tuple(logits.shape)}")
+print(" -> ".join("x".join(map(str, shape)) for name, shape in trace if not name.endswith(".act")))
+
+# %% [markdown]
+# `torchinfo.summary` gives the same table from PyTorch's side, with a rough memory estimate:
+
+# %%
+text = str(torchinfo.summary(model, input_size=(1, 3, 32, 32), verbose=0, device="cpu"))
+# torchinfo 1.8 on Python 3.11+ writes its unit as "(Units.MEGABYTES)": write "(M)" as it means
+print(re.sub(r"\(Units\.MEGABYTES\)", "(M)", text))
+
+# %% [markdown]
+# Because the sizes are computed, other configurations need no arithmetic by hand. A 4×4 kernel on a 30×30
+# image: with `"same"` padding an even kernel needs 3 zeros in total per axis, which PyTorch splits as 1
+# before and 2 after (lesson 02), and the pools round 15 down to 7:
+
+# %%
+even = models.SimpleCNN(kernel_size=4, input_size=30)
+with warnings.catch_warnings():
+    # PyTorch notes that an even kernel with padding="same" makes it pad a copy of the input: a speed remark
+    warnings.filterwarnings("ignore", "Using padding='same' with even kernel lengths")
+    with torch.no_grad():
+        out = even(torch.randn(2, 3, 30, 30))
+print("'same' padding of a 4-tap kernel (before, after):", arithmetic.same_padding(4))
+print(even.shape_table())
+assert out.shape == (2, 10) and even.flatten_size == 16 * 7 * 7
+
+# %% [markdown]
+# And a configuration that cannot work (four 2×2 pools on an 8×8 image would need a 1×1 map to be halved) is
+# refused when the model is built, with a message that names the layer, the sizes and what would fit, rather
+# than a shape error deep inside the first forward pass:
+
+# %%
+try:
+    models.SimpleCNN(in_channels=1, input_size=8, conv_channels=(8, 16, 32, 64))
+except ValueError as error:
+    print("ValueError:", error)
+
+# %% [markdown]
+# ## 3. One training step, by hand
+#
+# Training repeats four steps: the **forward pass** computes the logits, the **loss** measures how wrong they
+# are, the **backward pass** computes the gradient of the loss with respect to every parameter, and the
+# **optimizer step** moves each parameter a little against its gradient.
+#
+# ### 3.1 Forward pass and cross-entropy
+# The network outputs logits, not probabilities. The softmax turns a row of logits $z$ into probabilities
+# $p_c = e^{z_c} / \sum_j e^{z_j}$, and the cross-entropy of an example with label $y$ is $-\log p_y$, averaged
+# over the batch. `F.cross_entropy` takes the logits and does both (in a numerically safe way), so a model
+# must **not** end with a softmax of its own. Here is a batch of four random images, and the loss computed
+# three ways:
+
+# %%
+torch.manual_seed(0)
+model = models.SimpleCNN().to(device)
+images = torch.randn(4, 3, 32, 32).to(device)  # drawn on the CPU: the same batch on every device
+labels = torch.tensor([3, 0, 7, 7]).to(device)
+
+logits = model(images)
+loss = F.cross_entropy(logits, labels)
+rows = torch.arange(len(labels), device=device)
+by_log_softmax = -F.log_softmax(logits, dim=1)[rows, labels].mean()
+by_hand = (torch.logsumexp(logits, dim=1) - logits[rows, labels]).mean()  # -log p_y = log sum_j e^z_j - z_y
+assert torch.allclose(loss, by_log_softmax) and torch.allclose(loss, by_hand)
+print("logits:", tuple(logits.shape), "| loss:", round(loss.item(), 3), "| ln 10 =", round(math.log(10), 3))
+
+# %% [markdown]
+# Before training, the logits are small and nearly equal, so each class gets a probability near 1/10 and the
+# loss is close to $\ln 10$: a network that knows nothing should be exactly this unsure.
+#
+# ### 3.2 Backward pass
+# `loss.backward()` fills `.grad` of every parameter with $\partial\,\text{loss} / \partial\,\text{parameter}$.
+# A gradient has one entry per parameter entry, so it has the parameter's shape:
+
+# %%
+model.zero_grad()
+loss.backward()
+for name, p in model.named_parameters():
+    assert p.grad is not None and p.grad.shape == p.shape
+    print(f"{name:24s} parameter {str(tuple(p.shape)):16s} gradient {tuple(p.grad.shape)}")
+
+# %% [markdown]
+# ### 3.3 Optimizer step
+# Plain stochastic gradient descent (SGD) changes each parameter $w$ to $w - \eta\,\partial L/\partial w$,
+# with learning rate $\eta$. After `optimizer.step()` every weight has moved by exactly $-\eta$ times its
+# gradient (PyTorch computes it as `w.add(grad, alpha=-lr)`), and the loss on the same batch went down:
+
+# %%
+lr = 0.1
+optimizer = torch.optim.SGD(model.parameters(), lr=lr)
+before = {name: p.detach().clone() for name, p in model.named_parameters()}
+optimizer.step()
+for name, p in model.named_parameters():
+    assert torch.equal(p.detach(), before[name].add(p.grad, alpha=-lr))  # bit for bit
+    assert torch.allclose(p.detach() - before[name], -lr * p.grad, atol=1e-7)
+changed = sum(int((p.detach() != before[name]).sum()) for name, p in model.named_parameters())
+zero_gradients = sum(int((p.grad == 0).sum()) for p in model.parameters())
+print(f"{changed:,} of {n_params(model):,} parameters changed; the other {zero_gradients:,} had a gradient of 0")
+assert changed + zero_gradients == n_params(model)
+
+with torch.no_grad():
+    after = F.cross_entropy(model(images), labels)
+print(f"loss on the same batch: {loss.item():.3f} before the step, {after.item():.3f} after")
+assert after < loss
+
+# %% [markdown]
+# The parameters that did not move had a gradient of exactly 0: for example, the weights into a hidden unit
+# whose ReLU was off for all four images. In practice, `fit` repeats these steps over mini-batches for several
+# epochs, with the Adam-style optimizer AdamW instead of plain SGD.
+#
+# ## 4. How PyTorch initialises the weights
+#
+# Before the first step, every weight has a random starting value. `nn.Conv2d` and `nn.Linear` call
+# `kaiming_uniform_(weight, a=math.sqrt(5))` (He et al., "Delving deep into rectifiers", arXiv 1502.01852,
+# 2015). That draws from $U(-\text{bound}, \text{bound})$ with
+# $\text{bound} = \text{gain}\cdot\sqrt{3 / \text{fan\_in}}$, where $\text{fan\_in} = \frac{C_{in}}{g} k_h k_w$
+# (inputs per output) and, for the leaky-ReLU gain with $a = \sqrt 5$,
+# $\text{gain} = \sqrt{2 / (1 + a^2)} = \sqrt{1/3}$. The two square roots of 3 cancel:
+# $\text{bound} = 1/\sqrt{\text{fan\_in}}$. The bias is drawn from $U(-1/\sqrt{\text{fan\_in}}, 1/\sqrt{\text{fan\_in}})$,
+# so it does not start at zero.
+
+# %%
+a = math.sqrt(5)
+gain = nn.init.calculate_gain("leaky_relu", a)
+assert math.isclose(gain, math.sqrt(2 / (1 + a**2))) and math.isclose(gain, math.sqrt(1 / 3))
+for fan_in in (27, 72, 1024, 2304):
+    assert math.isclose(gain * math.sqrt(3 / fan_in), 1 / math.sqrt(fan_in))
+print(f"gain = {gain:.6f} = sqrt(1/3); bound = gain * sqrt(3 / fan_in) = 1 / sqrt(fan_in)")
+
+# %% [markdown]
+# A large layer shows it empirically. A uniform distribution on $[-B, B]$ has standard deviation $B/\sqrt 3$,
+# and with a million draws the largest $|w|$ comes within a hair of $B$:
+
+# %%
+torch.manual_seed(0)
+big = nn.Conv2d(256, 512, kernel_size=3)
+w, b = big.weight.detach(), big.bias.detach()
+fan_in = 256 * 3 * 3
+bound = 1 / math.sqrt(fan_in)
+print(f"fan_in = {fan_in}, bound = 1/sqrt(fan_in) = {bound:.6f}")
+print(f"weights: {w.numel():,} values, max |w| = {w.abs().max():.6f}, std = {w.std():.6f}, bound/sqrt(3) = {bound / math.sqrt(3):.6f}")
+print(f"biases:  {b.numel()} values in [{b.min():.6f}, {b.max():.6f}], {int((b != 0).sum())} of them non-zero")
+assert w.abs().max() <= bound and w.abs().max() > 0.999 * bound
+assert abs(w.std() / (bound / math.sqrt(3)) - 1) < 0.01
+assert b.abs().max() <= bound and b.abs().max() > 0.9 * bound and (b != 0).all()
+
+torch.manual_seed(0)  # the same draws, made by hand: uniform on (-bound, bound), weights first, then biases
+by_hand_w = torch.empty(512, 256, 3, 3).uniform_(-bound, bound)
+by_hand_b = torch.empty(512).uniform_(-bound, bound)
+assert torch.allclose(w, by_hand_w) and torch.allclose(b, by_hand_b)
+print("torch's initial weights and biases = uniform(-1/sqrt(fan_in), 1/sqrt(fan_in)), drawn by hand")
+
+# %% [markdown]
+# ## 5. Training on handwritten digits
+#
+# scikit-learn ships a set of handwritten digits (`load_digits`, no download): small 8×8 grayscale images, each
+# pixel counting how much ink fell in a 4×4 block of the original scan. `data.load_digits_split` scales them
+# to [0, 1] and splits them once and for all, stratified, into a training and a test set:
+
+# %%
+split = data.load_digits_split()
+print("train:", tuple(split.train_images.shape), "| test:", tuple(split.test_images.shape))
+print("total:", len(split.train_labels) + len(split.test_labels), "images; values in",
+      [split.train_images.min().item(), split.train_images.max().item()])
+print("test images per digit:", torch.bincount(split.test_labels).tolist())
+
+fig, axes = plt.subplots(1, 10, figsize=(10, 1.35))
+for digit, ax in enumerate(axes):
+    index = int((split.train_labels == digit).nonzero()[0])
+    ax.imshow(split.train_images[index, 0], cmap="gray_r", vmin=0, vmax=1)
+    ax.set_title(str(digit))
+    ax.set_axis_off()
+plt.show()
+
+# %% [markdown]
+# The network for them is a `SimpleCNN` sized for 8×8 inputs (`train.DIGITS_CNN`): two 3×3 conv blocks with
+# 32 and 64 channels, one 2×2 pool (pooling twice would leave only 2×2), and a hidden layer of 128.
+# `train.train_digits_cnn` trains it with `train.DIGITS_TRAINING`: AdamW with a one-cycle learning-rate
+# schedule, a little label smoothing and weight decay, and each epoch every training digit shifted at random
+# by up to one pixel (augmentation). Its recipe and shapes:
+
+# %%
+print("DIGITS_CNN:", train.DIGITS_CNN)
+print("DIGITS_TRAINING:", train.DIGITS_TRAINING)
+print(train.digits_cnn().shape_table())
+
+# %% [markdown]
+# Training takes a few seconds (the bar below shows each epoch's loss and accuracies; its timings vary, so this
+# cell's output is not compared when the notebook runs as a test). Training is seeded, and on the CPU it repeats
+# exactly, so the results printed after it are the same on every run.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+# the progress bar is a widget whose timings differ from run to run
+start = time.perf_counter()
+digits_model, history = train.train_digits_cnn(progress=True, device=device)
+print(f"trained in {time.perf_counter() - start:.1f} s on {device}")
+
+# %%
+accuracy = history.test_accuracy[-1]
+n_test = len(split.test_labels)
+print(f"{history.epochs} epochs; test accuracy {accuracy:.4f} ({round(accuracy * n_test)} of {n_test} test digits)")
+assert accuracy == train.evaluate(digits_model, *split.test)
+assert accuracy >= 0.993
+
+# %%
+fig = train.plot_history(history)
+display(fig)
+
+# %% [markdown]
+# The test accuracy climbs in a few epochs and then settles while the loss keeps falling (label smoothing keeps
+# the loss above zero). The training accuracy is measured on shifted batches with the weights of the moment, so
+# it can sit below the test accuracy.
+#
+# Is a CNN needed at all? A classical baseline on the same split: a support vector machine with an RBF kernel
+# (scikit-learn's `SVC` with its defaults) on the 64 pixel values.
+
+# %%
+svc = SVC().fit(split.train_images.flatten(1).numpy(), split.train_labels.numpy())
+svc_accuracy = svc.score(split.test_images.flatten(1).numpy(), split.test_labels.numpy())
+print(f"test accuracy: SVC {svc_accuracy:.4f} | CNN {accuracy:.4f}")
+print(f"test digits wrong: SVC {round((1 - svc_accuracy) * n_test)} | CNN {round((1 - accuracy) * n_test)}")
+
+# %% [markdown]
+# On tiny, centred 8×8 digits a classical method is already strong, and the CNN's lead is a handful of
+# digits. Its advantages, weight sharing and pooling, matter more as images grow: an SVC or an MLP on raw
+# pixels must learn about every position separately, while a convolution learns a pattern once.
+#
+# ## 6. What the network learned
+#
+# ### 6.1 First-layer filters
+# The first convolution has 32 kernels of 3×3, one per output channel (one input channel). Red weights add
+# ink, blue weights subtract it; many look like small edge and stroke detectors:
+
+# %%
+filters = digits_model.block1.conv.weight.detach().cpu()[:, 0]  # (32, 3, 3)
+limit = filters.abs().max().item()
+fig, axes = plt.subplots(4, 8, figsize=(8, 4.4))
+for channel, ax in enumerate(axes.flat):
+    ax.imshow(filters[channel], cmap=viz.DIVERGING, vmin=-limit, vmax=limit)
+    ax.set_title(f"channel {channel}", fontsize=8)
+    ax.set_axis_off()
+fig.suptitle(f"block1.conv: {tuple(filters.shape)} kernels, one colour scale (|w| up to {limit:.2f})", fontsize=10)
+plt.show()
+
+# %% [markdown]
+# ### 6.2 Feature maps
+# Each filter, slid over a digit, gives a feature map: where in the image its pattern occurs.
+# `features.feature_maps` runs the network once on an image and keeps the output of every layer that makes
+# feature maps. For the first test digit, all 32 maps after the first ReLU:
+
+# %%
+maps = features.feature_maps(digits_model, split.test_images[0])
+print({name: tuple(m.shape) for name, m in maps.items()})
+with torch.no_grad():  # the same as running the layers by hand
+    by_layers = digits_model.block1.act(digits_model.block1.conv(split.test_images[:1].to(device)))[0].cpu()
+assert torch.allclose(maps["block1.act"], by_layers, atol=1e-6)
+
+fig, axes = plt.subplots(3, 11, figsize=(11, 3.3))
+axes[0, 0].imshow(split.test_images[0, 0], cmap="gray_r", vmin=0, vmax=1)
+axes[0, 0].set_title(f"input ({int(split.test_labels[0])})", fontsize=8)
+for channel, ax in enumerate(axes.flat[1:]):
+    ax.imshow(maps["block1.act"][channel], cmap="magma")
+    ax.set_title(str(channel), fontsize=8)
+for ax in axes.flat:
+    ax.set_axis_off()
+fig.suptitle("block1.act: the 32 feature maps after the first ReLU (each on its own scale, dark = 0)", fontsize=10)
+plt.show()
+
+# %% [markdown]
+# The explorer shows any layer and channel for any test digit. Move **image** to change the digit, **layer**
+# to go deeper (`conv` is the raw correlation, signed; `act` after the ReLU; `pool` after the max-pool), and
+# **channel** to pick a map; its range follows the layer. Red is positive, blue negative, white 0.
+
+# %%
+widgets.FeatureMapExplorer(digits_model, split.test_images, split.test_labels)
+
+# %% [markdown]
+# ### 6.3 Mistakes
+# The test digits the network gets wrong, and the correct answers it was least sure of (the smallest
+# probability given to the predicted class):
+
+# %%
+with torch.no_grad():
+    probabilities = F.softmax(digits_model(split.test_images.to(device)), dim=1).cpu()
+predicted = train.predict(digits_model, split.test_images)
+assert torch.equal(predicted, probabilities.argmax(dim=1))
+wrong = (predicted != split.test_labels).nonzero().flatten()
+right = (predicted == split.test_labels).nonzero().flatten()
+unsure = right[probabilities[right].max(dim=1).values.argsort()[:6]]
+print(f"misclassified: {len(wrong)} of {n_test}, test indices {wrong.tolist()}")
+
+shown = [(int(i), True) for i in wrong] + [(int(i), False) for i in unsure]
+fig, axes = plt.subplots(1, len(shown), figsize=(1.35 * len(shown), 1.8))
+for ax, (index, is_wrong) in zip(np.atleast_1d(axes), shown, strict=True):
+    ax.imshow(split.test_images[index, 0], cmap="gray_r", vmin=0, vmax=1)
+    p = probabilities[index].max().item()
+    ax.set_title(f"#{index}\ntrue {int(split.test_labels[index])}, said {int(predicted[index])}\np = {p:.2f}",
+                 fontsize=8, color="#c0392b" if is_wrong else "#222222")
+    ax.set_axis_off()
+plt.show()
+
+# %% [markdown]
+# ### 6.4 Confusion matrix
+# Row $t$, column $p$ counts the test digits of class $t$ predicted as $p$; the diagonal holds the correct
+# ones. Computed twice, by scikit-learn and by counting pairs with `torch.bincount`:
+
+# %%
+matrix = confusion_matrix(split.test_labels.numpy(), predicted.numpy(), labels=list(range(10)))
+pairs = torch.bincount(split.test_labels * 10 + predicted, minlength=100).view(10, 10)
+assert (matrix == pairs.numpy()).all()
+assert matrix.trace() == int((predicted == split.test_labels).sum()) and matrix.sum() == n_test
+print(matrix)
+
+fig, ax = plt.subplots(figsize=(4.6, 4.2))
+ax.imshow(matrix, cmap="Blues", norm=plt.matplotlib.colors.PowerNorm(0.4))
+for t in range(10):
+    for p in range(10):
+        if matrix[t, p]:
+            ax.text(p, t, matrix[t, p], ha="center", va="center", fontsize=8,
+                    color="white" if matrix[t, p] > matrix.max() / 2 else "#222222")
+ax.set(xticks=range(10), yticks=range(10), xlabel="predicted", ylabel="true", title="confusion matrix (test digits)")
+plt.show()
+
+# %% [markdown]
+# ## 7. Translation equivariance
+#
+# A convolution applies the same kernel at every position, so moving the input moves the output by the same
+# amount: convolution is **equivariant** to translation. (Goodfellow, Bengio and Courville discuss it in *Deep
+# Learning*, MIT Press 2016, §9.2.) Near the borders it breaks: pixels pushed out of the image are gone, zeros
+# come in from the other side, and the zero padding meets different pixels. Away from the borders it holds
+# exactly. A 5×5 convolution on the lesson-01 photo, shifted 3 pixels right and 2 up, either before or after:
+
+# %%
+photo = data.load_photo("china.jpg", size=64)[None, None]  # (1, 1, 64, 64)
+torch.manual_seed(0)
+conv5 = nn.Conv2d(1, 4, kernel_size=5, padding="same")
+dx, dy = 3, -2
+with torch.no_grad():
+    shift_then_conv = conv5(data.shift_images(photo, dx, dy))
+    conv_then_shift = data.shift_images(conv5(photo), dx, dy)
+margin = 5 // 2 + max(abs(dx), abs(dy))  # the kernel's reach plus the shift
+inner = (..., slice(margin, -margin), slice(margin, -margin))
+difference = (shift_then_conv - conv_then_shift).abs()
+print(f"largest difference: {difference[inner].max():.1e} at least {margin} pixels from the border, "
+      f"{difference.max():.2f} anywhere")
+assert torch.allclose(shift_then_conv[inner], conv_then_shift[inner], atol=1e-6)
+
+# %% [markdown]
+# A ReLU acts pixel by pixel, so it keeps the equivariance. A 2×2 max-pool with stride 2 keeps it only for
+# shifts by a multiple of 2: a shift by 2 pixels before the pool is a shift by 1 after it, but a shift by 1
+# changes which pixels share a window. (Azulay and Weiss measure how such subsampling makes real CNNs sensitive
+# to one-pixel shifts: *JMLR* 20, 2019, arXiv 1805.12177.)
+
+# %%
+pool = nn.MaxPool2d(2)
+with torch.no_grad():
+    features_map = torch.relu(conv5(photo))
+    assert torch.equal(torch.relu(conv_then_shift), data.shift_images(features_map, dx, dy))  # ReLU: pixel by pixel
+    inner_pooled = (..., slice(2, -2), slice(2, -2))
+    even = (pool(data.shift_images(features_map, 2, 0)) - data.shift_images(pool(features_map), 1, 0)).abs()
+    odd = min(
+        (pool(data.shift_images(features_map, 1, 0)) - data.shift_images(pool(features_map), s, 0)).abs()[inner_pooled].max()
+        for s in (0, 1)
+    )
+print(f"shift by 2, then pool == pool, then shift by 1: largest difference {even[inner_pooled].max():.1e}")
+print(f"shift by 1, then pool vs pool, then shift by 0 or 1: largest difference {odd:.2f}")
+assert even[inner_pooled].max() == 0 and odd > 0.1
+
+
+# %% [markdown]
+# Equivariance of the feature maps turns into **invariance** of the prediction if the network forgets *where*
+# a feature was: global average pooling (Lin, Chen and Yan, "Network in Network", 2013) averages each channel's
+# map into one number, wherever its activity lies. A flattened head, or an MLP on raw pixels, instead gives
+# every position its own weights, and an MLP never shares anything between positions.
+#
+# The experiment: a CNN whose conv blocks end in global average pooling (`global_pool="avg"`, straight into the
+# 10 logits) and an MLP on the 64 pixels (`conv_channels=()`, one hidden layer of 128), both trained briefly on
+# the **unshifted** training digits (no augmentation), then tested on the test digits shifted by 1 and 2
+# pixels, right, left, down and up (averaged over the four). Shifting an 8×8 digit also pushes some of its ink
+# out of the frame, more for vertical shifts (the digits fill the full height): the table reports that too.
+# The digits CNN of section 5 is listed for comparison; it has a flattened head but saw random one-pixel shifts
+# during training.
+
+# %%
+def shifted_accuracy(model, shift):
+    # mean test accuracy over the shifts by `shift` pixels right, left, down and up
+    moves = [(shift, 0), (-shift, 0), (0, shift), (0, -shift)] if shift else [(0, 0)]
+    return np.mean([train.evaluate(model, data.shift_images(split.test_images, dx, dy), split.test_labels) for dx, dy in moves])
+
+
+def ink_lost(shift):
+    moves = [(shift, 0), (-shift, 0), (0, shift), (0, -shift)] if shift else [(0, 0)]
+    ink = split.test_images.sum()
+    return np.mean([1 - (data.shift_images(split.test_images, dx, dy).sum() / ink).item() for dx, dy in moves])
+
+
+torch.manual_seed(0)
+gap_cnn = models.SimpleCNN(in_channels=1, input_size=8, conv_channels=(32, 64), pool=(2, None), hidden=(), global_pool="avg")
+torch.manual_seed(0)
+mlp = models.SimpleCNN(in_channels=1, input_size=8, conv_channels=(), hidden=(128,))
+for net in (gap_cnn, mlp):
+    train.fit(net, split.train, epochs=15, lr=2e-2, weight_decay=1e-4, device=device, progress=False)
+print(f"CNN with global average pooling: {n_params(gap_cnn):,} parameters | MLP: {n_params(mlp):,} parameters")
+
+table = {shift: (ink_lost(shift), shifted_accuracy(gap_cnn, shift), shifted_accuracy(mlp, shift),
+                 shifted_accuracy(digits_model, shift)) for shift in (0, 1, 2)}
+print(f"{'shift':>5} {'ink lost':>9} | {'CNN + GAP':>9} {'MLP':>7} | {'digits CNN (trained on shifts)':>30}")
+for shift, (lost, *accuracies) in table.items():
+    cnn_text, mlp_text, digits_text = (f"≈{accuracy:.1%}" for accuracy in accuracies)
+    print(f"{shift:>5} {lost:>9.1%} | {cnn_text:>9} {mlp_text:>7} | {digits_text:>30}")
+
+gap_acc, mlp_acc, digits_acc = ({shift: row[column] for shift, row in table.items()} for column in (1, 2, 3))
+assert abs(gap_acc[0] - mlp_acc[0]) < 0.03                       # unshifted, both are about equally good
+assert mlp_acc[1] < 0.6 * mlp_acc[0] and gap_acc[1] > mlp_acc[1] + 0.2  # one pixel: the MLP loses about half
+assert gap_acc[2] > mlp_acc[2] + 0.2                             # two pixels: the CNN still holds up far better
+assert digits_acc[1] > 0.98 and digits_acc[2] < 0.8              # augmentation taught one-pixel shifts, not two
+
+
+# %% [markdown]
+# Unshifted, the two networks are about equally good. Shifted by one pixel, the MLP loses about half its
+# accuracy: the weights it learned for each pixel now see a neighbouring pixel's ink. The CNN with global
+# average pooling loses much less; what it does lose comes from the ink pushed out of the frame, the borders,
+# and its 2×2 pool (odd shifts). The digits CNN was *taught* one-pixel shifts by augmentation and handles them,
+# but not two. Shared weights give equivariance for free; invariance needs a design choice (global pooling) or
+# examples of the shifts.
+#
+# Why the ≈ signs? Each accuracy in the table is a count of digits on the right side of a decision boundary,
+# and many shifted digits lie very close to one. Computers round the sums of a training run in slightly different
+# ways (a different order of additions, with or without fused multiply-adds, depending on the processor), so
+# on another machine a handful of digits can land on the other side and the numbers move by a few tenths of a
+# percent. The pattern the `assert` lines check does not move. (When these lessons are tested, the figures
+# marked ≈ are the only ones not compared digit for digit; every other number must come out exactly as stored.)
+#
+# ## Exercises
+# Each exercise has a cell to fill in (the lesson shows it solved; the student copy leaves it to you) and a
+# cell that checks your answer on many cases and tells you what is off.
+#
+# **Exercise 1 (easy).** Write `parameters(in_channels, out_channels, kernel_size, bias, groups)`: the number of
+# learnable values of `nn.Conv2d(in_channels, out_channels, kernel_size, bias=bias, groups=groups)` for a square
+# `kernel_size`. No PyTorch: use the formula of section 1.4.
+
+# %% tags=["solution"]
+def parameters(in_channels, out_channels, kernel_size, bias, groups):
+    ### BEGIN SOLUTION
+    weights = in_channels // groups * kernel_size * kernel_size * out_channels
+    return weights + (out_channels if bias else 0)
+    ### END SOLUTION
+
+
+# %% tags=["exercise"]
+exercises.check_conv_parameter_count(parameters)
+
+
+# %% [markdown]
+# **Exercise 2 (medium).** Write `flatten_size(size, conv_channels, kernel_size, padding, pool)`: the number of
+# features that reach the first linear layer of a CNN whose square `size`×`size` input goes through one block
+# per entry of `conv_channels`, each a `kernel_size` convolution (stride 1, `padding` zeros on every side) with
+# that many output channels followed, unless `pool` is `None`, by a `pool`×`pool` max-pool. Use the output-size
+# formulas of lesson 02; `SimpleCNN.flatten_size` is the answer to compare with, so do not call it.
+
+# %% tags=["solution"]
+def flatten_size(size, conv_channels, kernel_size, padding, pool):
+    ### BEGIN SOLUTION
+    for _ in conv_channels:
+        size = size + 2 * padding - kernel_size + 1  # convolution, stride 1
+        if pool is not None:
+            size = size // pool  # max-pool, window = stride = pool, rounding down
+    return conv_channels[-1] * size * size
+    ### END SOLUTION
+
+
+# %% tags=["exercise"]
+exercises.check_flatten_size(flatten_size)
+
+
+# %% [markdown]
+# **Exercise 3 (harder).** Write `cross_entropy(logits, labels)` without `F.cross_entropy`, `log_softmax` or
+# `logsumexp`: the mean over the batch of $-\log p_{y}$, where $p$ is the softmax of a row of `logits` (shape
+# `(N, C)`) and $y$ its label. It must also work for logits like 1000, where `exp` overflows: subtracting the
+# same number from every logit of a row does not change its softmax.
+
+# %% tags=["solution"]
+def cross_entropy(logits, labels):
+    ### BEGIN SOLUTION
+    top = logits.max(dim=1, keepdim=True).values  # take each row's largest logit out before exp
+    log_sum_exp = top[:, 0] + (logits - top).exp().sum(dim=1).log()
+    picked = logits[torch.arange(len(labels)), labels]
+    return (log_sum_exp - picked).mean()
+    ### END SOLUTION
+
+
+# %% tags=["exercise"]
+exercises.check_cross_entropy(cross_entropy)
+
+# %% [markdown]
+# ## Summary
+#
+# - A convolution layer holds one $k_h \times k_w$ kernel per (output, input) channel pair: weight shape
+#   $(C_{out}, C_{in}/g, k_h, k_w)$, and $(C_{in}/g \cdot k_h k_w + 1)\,C_{out}$ parameters, whatever the image
+#   size. 1×1 convolutions mix channels pixel by pixel; groups split the channels; depthwise convolutions
+#   filter each channel alone.
+# - A CNN's shapes follow from the arithmetic of lesson 02; computing them (`SimpleCNN.shape_trace`) beats
+#   writing them down, and lets a bad configuration be explained before it runs.
+# - Training: logits, cross-entropy on the logits, `backward()` for a gradient of each parameter's shape, and an
+#   optimizer step ($w \leftarrow w - \eta\,\nabla w$ for SGD). PyTorch starts from
+#   $U(-1/\sqrt{\text{fan\_in}}, 1/\sqrt{\text{fan\_in}})$ for weights and biases.
+# - On the digits, the small CNN reaches the test accuracy printed in section 5, next to an SVC baseline.
+# - Convolutions are equivariant to shifts; global average pooling turns that into (near) invariance, which an
+#   MLP lacks.
+#
+# Next: **04 · Classic architectures**, the blocks that made CNNs deep.

@@ -1,0 +1,552 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 04 · Classic architectures
+#
+# Between 1998 and 2022 a handful of papers changed how convolutional networks are put together. Each one
+# added an idea that later networks kept: a shortcut around a block, parallel branches, a cheaper way to
+# convolve, a gate that reweights channels. This lesson rebuilds those ideas from scratch as small PyTorch
+# modules (`cnn_lessons.models`), counts their parameters by hand, and then compares ten whole networks.
+#
+# **You will**
+# 1. place eleven landmark networks in time, with the idea each one introduced;
+# 2. take apart seven building blocks: draw each, explain it, and derive its parameter count by formula;
+# 3. compare ten networks by parameters, multiply-adds, depth and receptive field, computed by code;
+# 4. run every network once on a random image;
+# 5. explore any network's layout stage by stage.
+#
+# Every number below is computed by the cell above it, and every formula is checked by an `assert` against
+# the module it describes, so if this notebook runs, what it says is true.
+
+# %%
+# %matplotlib inline
+import re
+
+import torch
+from IPython.display import display
+from torch import nn
+
+from cnn_lessons import arithmetic, exercises, figures, models, viz, widgets
+
+torch.manual_seed(0)
+device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+# the device depends on the machine running the lesson (a GPU when there is one)
+print(f"torch {torch.__version__} on {device}")
+
+
+# %% [markdown]
+# ## 1. A short history
+#
+# | Year | Network | Where | Key idea | Paper |
+# |---|---|---|---|---|
+# | 1998 | LeNet-5 | AT&T Bell Labs (AT&T Labs-Research) | Local receptive fields, shared weights and subsampling, trained end to end with backpropagation; it read handwritten digits on cheques | LeCun, Bottou, Bengio & Haffner, "Gradient-based learning applied to document recognition", *Proc. IEEE* 86(11), 1998 |
+# | 2012 | AlexNet | University of Toronto | A far bigger CNN trained on ImageNet: ReLU activations, dropout, data augmentation, split across two GPUs; won ILSVRC 2012 | Krizhevsky, Sutskever & Hinton, "ImageNet classification with deep convolutional neural networks", NeurIPS 2012 |
+# | 2014 | VGG | University of Oxford | Nothing but 3×3 convolutions, stacked 16 to 19 layers deep | Simonyan & Zisserman, arXiv:1409.1556 |
+# | 2014 | GoogLeNet | Google | Inception modules: parallel branches of different kernel sizes, with 1×1 convolutions that shrink the channels first | Szegedy et al., arXiv:1409.4842 |
+# | 2015 | ResNet | Microsoft Research | Residual connections: a block learns a correction that is added to its input, so 100+ layers still train | He, Zhang, Ren & Sun, arXiv:1512.03385 |
+# | 2017 | DenseNet | Cornell, Tsinghua, Facebook AI Research | Dense connectivity: every layer receives the feature maps of all the layers before it in its block | Huang, Liu, van der Maaten & Weinberger, arXiv:1608.06993 |
+# | 2017 | MobileNet | Google | Depthwise separable convolutions: a convolution split into a per-channel spatial filter and a 1×1 channel mixer | Howard et al., arXiv:1704.04861 |
+# | 2017 | Xception | Google | Inception taken to its limit: every layer a depthwise separable convolution, with residual connections | Chollet, arXiv:1610.02357 |
+# | 2018 | MobileNetV2 | Google | Inverted residuals: expand the channels, filter, project back down without an activation | Sandler et al., arXiv:1801.04381 |
+# | 2019 | EfficientNet | Google | Compound scaling: grow depth, width and input resolution together from a small searched baseline | Tan & Le, arXiv:1905.11946 |
+# | 2022 | ConvNeXt | Facebook AI Research, UC Berkeley | A ResNet modernised step by step with design choices borrowed from vision transformers | Liu et al., arXiv:2201.03545 |
+#
+# The ILSVRC wins are stated in the papers themselves. The years are the ones each network is usually
+# cited with: the arXiv preprint for VGG, GoogLeNet and ResNet, the conference paper for DenseNet and Xception
+# (both CVPR 2017; preprints in 2016). Nine of the eleven are in `cnn_lessons.models`, as ten models (ResNet
+# with 18 and with 50 layers); MobileNet and Xception are represented by their shared building block, the
+# depthwise separable convolution of section 2.5. The nine ImageNet models have exactly the parameter counts
+# of torchvision's reference implementations, as section 3 checks.
+
+# %% [markdown]
+# ## 2. The building blocks
+#
+# Each block below is a small `nn.Module` from `cnn_lessons.models`. For each one we draw it, say what it
+# does, then count its parameters twice: by a formula written here, and by asking PyTorch
+# (`sum(p.numel() for p in block.parameters())`). Two rules cover every count:
+#
+# - a $k \times k$ convolution from $c_{in}$ to $c_{out}$ channels in $g$ groups has
+#   $\frac{c_{in}}{g} \cdot k^2 \cdot c_{out}$ weights, plus $c_{out}$ biases if it has them
+#   (`arithmetic.conv_parameter_count`); convolutions followed by batch norm usually have none, because the
+#   norm's shift does the same job;
+# - batch norm and layer norm learn a scale and a shift per channel: $2c$. (Their running averages are
+#   buffers, not parameters.)
+#
+# In the diagrams, blue boxes are ordinary convolutions, green ones depthwise convolutions, yellow ones
+# pooling and grey ones normalisation; orange arrows are shortcuts.
+
+# %%
+def show_block(spec):
+    # a block diagram at its natural size (viz.diagram_size), drawn as assets/figures has it (cnn_lessons.figures)
+    display(figures.block_diagram(spec))
+
+
+def conv(c_in, c_out, k, groups=1, bias=False):
+    # learnable numbers of a k x k convolution: c_in/groups * k * k * c_out weights (+ c_out biases)
+    return arithmetic.conv_parameter_count(c_in, c_out, k, bias=bias, groups=groups)
+
+
+def norm(c):
+    # batch norm or layer norm: one scale and one shift per channel
+    return 2 * c
+
+
+def n_params(module):
+    return sum(p.numel() for p in module.parameters())
+
+
+# %% [markdown]
+# ### 2.1 The residual basic block (ResNet)
+#
+# Stacking more plain layers eventually makes a network *worse*, even on its training data: He et al.
+# showed this degradation for plain networks of 20 versus 56 layers. Their fix is to let a block compute a
+# correction $F(x)$ and add it to its input: the output is $\mathrm{ReLU}(F(x) + x)$. If the best thing a block
+# can do is nothing, it only has to push $F$ to zero, which is easy; and the gradient reaches early layers
+# through the shortcuts undisturbed. ResNet-18 and ResNet-34 use this *basic block*: two 3×3 convolutions,
+# each followed by batch norm.
+
+# %%
+show_block(viz.basic_block_spec(64))
+
+# %% [markdown]
+# When a block halves the spatial size and changes the channel count, $x$ no longer has the shape of $F(x)$;
+# the shortcut then becomes a 1×1 convolution with stride 2 (plus batch norm), a *projection*.
+
+# %%
+basic = conv(64, 64, 3) + norm(64) + conv(64, 64, 3) + norm(64)
+assert basic == n_params(models.BasicBlock(64, 64))
+print(f"BasicBlock 64 -> 64:            2 x (3*3*64*64 + 2*64) = {basic:,}")
+
+projection = conv(64, 128, 1) + norm(128)
+downsampling = conv(64, 128, 3) + norm(128) + conv(128, 128, 3) + norm(128) + projection
+assert downsampling == n_params(models.BasicBlock(64, 128, stride=2))
+print(f"BasicBlock 64 -> 128, stride 2: {downsampling:,}, of which the projection shortcut {projection:,}")
+
+# %% [markdown]
+# The shortcut really does make "do nothing" easy. Set the last batch norm's scale to zero, so that
+# $F(x) = 0$, and the block hands back its input (a non-negative one, which the final ReLU leaves alone):
+
+# %%
+block = models.BasicBlock(64, 64).eval()
+nn.init.zeros_(block.bn2.weight)  # F(x) = 0: the residual branch is switched off
+x = torch.rand(1, 64, 14, 14)
+with torch.no_grad():
+    assert torch.equal(block(x), x)
+print("F(x) = 0  ->  block(x) == x:", True)
+
+# %% [markdown]
+# ### 2.2 The bottleneck block (ResNet-50 and deeper)
+#
+# Deeper ResNets spend their parameters more carefully: a 1×1 convolution first shrinks the channels to a
+# quarter, the 3×3 convolution works on that narrow tensor, and a second 1×1 convolution widens it again
+# before the addition. The diagram shows the first block of ResNet-50, which also needs a projection
+# shortcut because it turns 64 channels into 256.
+
+# %%
+show_block(viz.bottleneck_spec(64, 64))
+
+
+# %%
+def bottleneck(c_in, width, projection):
+    c_out = 4 * width
+    total = conv(c_in, width, 1) + norm(width)  # reduce
+    total += conv(width, width, 3) + norm(width)  # 3x3
+    total += conv(width, c_out, 1) + norm(c_out)  # expand
+    return total + (conv(c_in, c_out, 1) + norm(c_out) if projection else 0)
+
+
+first = bottleneck(64, 64, projection=True)
+later = bottleneck(256, 64, projection=False)
+assert first == n_params(models.Bottleneck(64, 64))
+assert later == n_params(models.Bottleneck(256, 64))
+print(f"Bottleneck 64 -> 256 (with projection): {first:,}")
+print(f"Bottleneck 256 -> 256 (identity):       {later:,}")
+
+two_3x3 = 2 * (conv(256, 256, 3) + norm(256))
+print(f"two 3x3 convolutions on 256 channels:   {two_3x3:,} ({two_3x3 / later:.1f} x as many)")
+
+# %% [markdown]
+# ### 2.3 The Inception module (GoogLeNet)
+#
+# Which kernel size is right for a layer: 1×1, 3×3, 5×5? An Inception module does not choose. It runs
+# several branches side by side on the same input and stacks their outputs along the channel axis. What makes
+# this affordable is the 1×1 convolution placed *before* the larger kernels, which shrinks 192 channels to
+# 96 or 16 first. The numbers are those of module 3a in the paper's Table 1. As in torchvision's GoogLeNet,
+# the "5×5" branch really uses a 3×3 kernel and every convolution has batch norm, which came out after the
+# paper.
+
+# %%
+show_block(viz.inception_spec())
+
+# %%
+ch1, red3, ch3, red5, ch5, pool_proj = models.GOOGLENET_INCEPTIONS["3a"]
+c_in = 192
+branch1 = conv(c_in, ch1, 1) + norm(ch1)
+branch2 = conv(c_in, red3, 1) + norm(red3) + conv(red3, ch3, 3) + norm(ch3)
+branch3 = conv(c_in, red5, 1) + norm(red5) + conv(red5, ch5, 3) + norm(ch5)
+branch4 = conv(c_in, pool_proj, 1) + norm(pool_proj)  # the max pool has no parameters
+inception = branch1 + branch2 + branch3 + branch4
+block = models.Inception(c_in, ch1, red3, ch3, red5, ch5, pool_proj).eval()
+assert inception == n_params(block)
+with torch.no_grad():
+    out = block(torch.randn(1, c_in, 28, 28))
+assert out.shape == (1, ch1 + ch3 + ch5 + pool_proj, 28, 28)
+print(f"Inception 3a: {inception:,} parameters")
+print(f"output {tuple(out.shape)}: {ch1} + {ch3} + {ch5} + {pool_proj} = {out.shape[1]} channels")
+
+direct, reduced = conv(c_in, ch3, 3), conv(c_in, red3, 1) + conv(red3, ch3, 3)
+print(f"the 3x3 branch: {direct:,} weights straight on 192 channels, {reduced:,} after the 1x1 reduction")
+
+# %% [markdown]
+# ### 2.4 The dense block and the transition (DenseNet)
+#
+# A ResNet block *adds* its output to its input. A DenseNet layer instead *concatenates* its few new
+# channels to everything it received, so the $i$-th layer of a block sees the block's input and the output
+# of every layer before it. Each layer adds only `growth_rate` = 32 channels, which keeps layers thin. In
+# DenseNet-BC each layer is batch norm, ReLU, a 1×1 convolution to $4 \times 32 = 128$ channels, batch norm,
+# ReLU and a 3×3 convolution to 32 (the norm and activation come *before* each convolution). Between blocks a
+# *transition* halves the channels with a 1×1 convolution and the size with 2×2 average pooling. Drawn here
+# with two layers; DenseNet-121's blocks have 6, 12, 24 and 16.
+
+# %%
+show_block(viz.dense_block_spec(64, growth_rate=32, num_layers=2))
+
+
+# %%
+def dense_layer(c_in, growth=32, bn_size=4):
+    wide = bn_size * growth
+    return norm(c_in) + conv(c_in, wide, 1) + norm(wide) + conv(wide, growth, 3)
+
+
+assert sum(dense_layer(64 + 32 * i) for i in range(2)) == n_params(models.DenseBlock(2, 64))  # the drawing
+first_block = models.DenseBlock(6, 64)  # DenseNet-121's first block
+layers = [dense_layer(64 + 32 * i) for i in range(6)]
+assert sum(layers) == n_params(first_block)
+for i, count in enumerate(layers):
+    print(f"layer {i + 1}: sees {64 + 32 * i:3d} channels, {count:,} parameters")
+print(f"dense block: {sum(layers):,} parameters, output {first_block.out_channels} channels")
+
+transition = norm(256) + conv(256, 128, 1)
+assert transition == n_params(models.Transition(256, 128))
+print(f"transition 256 -> 128: {transition:,} parameters")
+
+# %% [markdown]
+# ### 2.5 The depthwise separable convolution (MobileNet, Xception)
+#
+# An ordinary 3×3 convolution does two jobs at once: it looks at a 3×3 neighbourhood, and it mixes all input
+# channels into each output channel. A depthwise separable convolution does them one after the other. The
+# *depthwise* step gives every channel its own 3×3 filter (`groups = channels`), so nothing is mixed; the
+# *pointwise* step is a 1×1 convolution that mixes channels and looks at no neighbours. MobileNet is built
+# from these; Xception arrived at the same operation by following the Inception idea to its end (one branch
+# per channel).
+
+# %%
+show_block(viz.depthwise_separable_spec(32, 64))
+
+# %% [markdown]
+# Weights of the two (without batch norm): $9\,c_{in} c_{out}$ for the standard convolution,
+# $9\,c_{in} + c_{in} c_{out}$ for the separable one, a ratio of $\frac{1}{c_{out}} + \frac{1}{9}$. The
+# multiply-adds shrink by the same ratio, because each weight is used once per output position.
+
+# %%
+c_in, c_out, size = 32, 64, 112
+separable = conv(c_in, c_in, 3, groups=c_in) + norm(c_in) + conv(c_in, c_out, 1) + norm(c_out)
+standard = conv(c_in, c_out, 3) + norm(c_out)
+assert separable == n_params(models.DepthwiseSeparableConv(c_in, c_out))
+assert standard == n_params(models.ConvBNAct(c_in, c_out, 3))
+
+weight_ratio = (conv(c_in, c_in, 3, groups=c_in) + conv(c_in, c_out, 1)) / conv(c_in, c_out, 3)
+assert abs(weight_ratio - (1 / c_out + 1 / 9)) < 1e-12
+macs_separable = arithmetic.multiply_adds(models.DepthwiseSeparableConv(c_in, c_out), (c_in, size, size))
+macs_standard = arithmetic.multiply_adds(models.ConvBNAct(c_in, c_out, 3), (c_in, size, size))
+assert abs(macs_separable / macs_standard - weight_ratio) < 1e-12
+print(f"standard 3x3 conv + BN:  {standard:,} parameters, {macs_standard:,} multiply-adds at {size}x{size}")
+print(f"depthwise separable:     {separable:,} parameters, {macs_separable:,} multiply-adds")
+print(f"weights and multiply-adds: {weight_ratio:.3f} of the standard conv (1/{c_out} + 1/9)")
+
+# %% [markdown]
+# ### 2.6 The inverted residual with squeeze-and-excitation (MobileNetV2, EfficientNet)
+#
+# MobileNetV2 wraps the depthwise convolution in a block that runs the other way round from a ResNet
+# bottleneck: narrow, **wide**, narrow. A 1×1 convolution first expands the channels six times, the cheap
+# depthwise 3×3 filters the wide tensor, and a 1×1 convolution projects back down. That last projection has
+# no activation: Sandler et al. argue that a ReLU on a narrow tensor destroys information (a *linear
+# bottleneck*). The shortcut joins the narrow ends.
+#
+# EfficientNet's MBConv block adds **squeeze-and-excitation** (Hu et al., arXiv:1709.01507) in the middle:
+# average each channel over the whole image (squeeze), pass those numbers through two small 1×1 layers and a
+# sigmoid (excite), and multiply each channel by its gate between 0 and 1. The block can thus turn channels
+# up or down depending on what the whole image contains. Here SE squeezes to a quarter of the block's
+# *input* channels: $24 / 4 = 6$.
+
+# %%
+show_block(viz.inverted_residual_se_spec(24, 24, kernel_size=3, expand_ratio=6))
+
+
+# %%
+def inverted_residual(c_in, c_out, k=3, t=6, se_ratio=None):
+    hidden = c_in * t
+    expand = conv(c_in, hidden, 1) + norm(hidden) if t != 1 else 0
+    depthwise = conv(hidden, hidden, k, groups=hidden) + norm(hidden)
+    project = conv(hidden, c_out, 1) + norm(c_out)
+    if se_ratio is None:
+        return expand + depthwise + project
+    squeeze = max(1, int(c_in * se_ratio))
+    se = conv(hidden, squeeze, 1, bias=True) + conv(squeeze, hidden, 1, bias=True)  # the SE layers have biases
+    return expand + depthwise + se + project
+
+
+v2 = inverted_residual(24, 24)
+mbconv = inverted_residual(24, 24, se_ratio=0.25)
+assert v2 == n_params(models.InvertedResidual(24, 24, stride=1, expand_ratio=6))
+assert mbconv == n_params(models.MBConv(24, 24, kernel_size=3, stride=1, expand_ratio=6))
+se = conv(144, 6, 1, bias=True) + conv(6, 144, 1, bias=True)
+print(f"inverted residual 24 -> 144 -> 24 (MobileNetV2): {v2:,} parameters")
+print(f"with squeeze-and-excitation (MBConv):            {mbconv:,} parameters, SE {se:,} of them")
+assert mbconv - v2 == se
+
+# %% [markdown]
+# ### 2.7 The ConvNeXt block
+#
+# Liu et al. started from a ResNet-50 and changed it one step at a time towards the design of the Swin
+# Transformer, keeping every change that improved ImageNet accuracy. The block they ended with: a 7×7
+# depthwise convolution (a large spatial window, like attention's, but per channel), a single LayerNorm, a
+# 1×1 expansion to four times the channels with GELU, and a 1×1 projection back; fewer norms and activations
+# than a ResNet block. A learned per-channel *layer scale* $\gamma$, initialised to $10^{-6}$, multiplies the
+# branch before the addition. Our block writes the two 1×1 convolutions as `nn.Linear` on a channels-last
+# tensor, as the reference code does: the same operation.
+#
+# Counting: the depthwise convolution has $49d$ weights and $d$ biases, LayerNorm $2d$, the two linear layers
+# $4d^2 + 4d$ and $4d^2 + d$, layer scale $d$; in total $8d^2 + 58d$.
+
+# %%
+show_block(viz.convnext_block_spec(96))
+
+# %%
+d = 96
+convnext = conv(d, d, 7, groups=d, bias=True) + norm(d) + (d * 4 * d + 4 * d) + (4 * d * d + d) + d
+assert convnext == 8 * d**2 + 58 * d == n_params(models.ConvNeXtBlock(d))
+print(f"ConvNeXt block, d = {d}: 8d^2 + 58d = {convnext:,} parameters")
+
+block = models.ConvNeXtBlock(d).eval()
+x = torch.randn(1, d, 14, 14)
+with torch.no_grad():
+    change = (block(x) - x).abs().max().item()
+assert change < 1e-4
+print("a fresh block is almost the identity (gamma = 1e-6): largest change below 1e-4:", change < 1e-4)
+
+# %% [markdown]
+# ## 3. The zoo, compared
+#
+# Now the whole networks. For each, the code below builds it on PyTorch's **meta** device, which records
+# shapes but allocates no memory and draws no random weights, so even VGG-16 with its 138 million parameters
+# is built in a moment. Then it counts:
+#
+# - **parameters**, checked against the numbers published for torchvision's reference implementations;
+# - **multiply-adds** of one forward pass on one 3×224×224 image, summed over the convolution and linear
+#   layers (`arithmetic.multiply_adds`); LeNet-5 is measured on the 1×32×32 digit images it was designed for,
+#   and has 10 classes instead of 1000;
+# - **depth**: the number of convolution and linear layers, *all* of them, shortcut projections and
+#   squeeze-and-excitation layers included (so ResNet-18 counts more than 18);
+# - **receptive field**: how many input pixels, along one side, can influence one position of the last feature
+#   map before global pooling, following the widest path through every branch
+#   (`arithmetic.receptive_field`). It counts padding too, which is why it can exceed the image.
+
+# %%
+REFERENCE_PARAMETERS = {  # torchvision's published counts (GoogLeNet without its auxiliary classifiers)
+    "alexnet": 61_100_840,
+    "vgg16": 138_357_544,
+    "googlenet": 6_624_904,
+    "resnet18": 11_689_512,
+    "resnet50": 25_557_032,
+    "densenet121": 7_978_856,
+    "mobilenet_v2": 3_504_872,
+    "efficientnet_b0": 5_288_548,
+    "convnext_tiny": 28_589_128,
+}
+LENET5_PARAMETERS = (  # C1, C3, C5 (5x5 convolutions with biases), F6 and the 10-class output layer
+    conv(1, 6, 5, bias=True) + conv(6, 16, 5, bias=True) + conv(16, 120, 5, bias=True) + 84 * (120 + 1) + 10 * (84 + 1)
+)
+
+rows = []
+for name, build in models.MODELS.items():
+    with torch.device("meta"):
+        model = build()
+    size = widgets.model_input_size(name)
+    rows.append(
+        {
+            "model": name,
+            "parameters": n_params(model),
+            "multiply_adds": arithmetic.multiply_adds(model, size),
+            "depth": sum(isinstance(m, (nn.Conv2d, nn.Linear)) for m in model.modules()),
+            "receptive_field": arithmetic.receptive_field(model),
+            "input": "\u00d7".join(map(str, size)),
+            "stages": models.stage_parameter_counts(model),
+        }
+    )
+    assert rows[-1]["parameters"] == REFERENCE_PARAMETERS.get(name, LENET5_PARAMETERS), name
+
+print(f"{'model':<16} {'parameters':>12} {'multiply-adds':>16} {'depth':>6} {'receptive field':>16}   input")
+for row in rows:
+    print(
+        f"{row['model']:<16} {row['parameters']:>12,} {row['multiply_adds'] / 1e6:>14,.1f} M {row['depth']:>6}"
+        f" {row['receptive_field']:>13,} px   {row['input']}"
+    )
+
+# %% [markdown]
+# Some of what the table says, computed:
+
+# %%
+by_name = {row["model"]: row for row in rows}
+vgg, r50 = by_name["vgg16"], by_name["resnet50"]
+assert vgg is max(rows, key=lambda r: r["parameters"]) is max(rows, key=lambda r: r["multiply_adds"])
+head_share = vgg["stages"]["classifier"] / vgg["parameters"]
+with torch.device("meta"):
+    vgg_head = models.vgg16().classifier  # flatten and three linear layers, on 512 x 7 x 7 features
+head_macs_share = arithmetic.multiply_adds(vgg_head, (512, 7, 7)) / vgg["multiply_adds"]
+print(f"VGG-16's classifier: {head_share:.0%} of its parameters, {head_macs_share:.1%} of its multiply-adds")
+print(
+    f"ResNet-50 / VGG-16: {r50['parameters'] / vgg['parameters']:.2f} of the parameters,"
+    f" {r50['multiply_adds'] / vgg['multiply_adds']:.2f} of the multiply-adds"
+)
+for name in ("mobilenet_v2", "efficientnet_b0"):
+    share = by_name[name]["multiply_adds"] / r50["multiply_adds"]
+    assert share < 0.1
+    print(f"{name}: {share:.3f} of ResNet-50's multiply-adds")
+narrower = [row["model"] for row in rows[1:] if row["receptive_field"] <= 224]  # rows[0]: LeNet-5, 32x32
+assert narrower == ["alexnet", "vgg16"]
+print("ImageNet models whose receptive field is at most 224 px:", ", ".join(narrower))
+
+# %% [markdown]
+# - **Parameters and computation are different budgets.** VGG-16 has the most of both, but almost all of its
+#   parameters sit in the three fully connected layers at the end, which do under 1% of the computation; its
+#   convolutions on large feature maps are what make it slow. ResNet-50 has under a fifth of VGG's parameters
+#   and about a quarter of its multiply-adds.
+# - **Efficient blocks pay off.** MobileNetV2 and EfficientNet-B0 need less than a tenth of ResNet-50's
+#   multiply-adds, thanks to depthwise convolutions and narrow tensors between blocks.
+# - **Depth here counts layers, not the name.** ResNet-50 has 53 convolutions and one linear layer; the "50"
+#   counts the 49 convolutions on the main path plus the classifier, and leaves out the four projections.
+# - **Receptive fields outgrow the image.** After a few stride-2 stages each 3×3 convolution widens the field
+#   by dozens of pixels, so the last feature map of every ImageNet model here except AlexNet and VGG-16
+#   can, in principle, see the whole 224×224 image (and its padding); LeNet-5's last map sees all of its
+#   32×32 input. How much of that range a trained network really uses is a different, empirical question.
+#
+# Tools disagree about multiply-adds, so it pays to know what yours counts. `torchinfo`'s summary (used by the
+# explorer below) counts a non-convolution layer's weights once per image, not once per position, which is
+# nearly right for a classifier head but not for ConvNeXt, whose 1×1 layers are `nn.Linear` applied at every
+# pixel:
+
+# %%
+facts = widgets.model_facts("convnext_tiny")
+torchinfo_total = float(re.search(r"Total mult-adds \((\w)\): ([\d.]+)", facts.summary).group(2))
+print(f"ConvNeXt-T multiply-adds, torchinfo:           {torchinfo_total:8.2f} M")
+print(f"ConvNeXt-T multiply-adds, layer by layer here: {facts.multiply_adds / 1e6:8.2f} M")
+assert facts.multiply_adds > 10 * torchinfo_total * 1e6
+
+# %% [markdown]
+# ## 4. One forward pass each
+#
+# Finally, each network runs once, in evaluation mode and without gradients, on one random image: a
+# 3×224×224 image gives 1000 class scores (*logits*), LeNet-5's 1×32×32 image gives 10. This time the networks
+# are built for real, with their initial random weights, on the lesson's device.
+
+# %%
+for name, build in models.MODELS.items():
+    torch.manual_seed(0)
+    model = build().to(device).eval()
+    image = torch.randn(1, *widgets.model_input_size(name), device=device)
+    with torch.no_grad():
+        logits = model(image)
+    assert logits.shape == (1, 10 if name == "lenet5" else 1000)
+    assert torch.isfinite(logits).all()
+    print(f"{name:<16} input {tuple(image.shape)} -> logits {tuple(logits.shape)}")
+    del model, logits
+
+# %% [markdown]
+# ## 5. Explore the zoo
+#
+# Pick a network. The bars show where its parameters live, stage by stage (the largest stage in orange; pooling
+# stages have none), and below them is `torchinfo`'s summary of the same stages with their output shapes.
+# Notice how VGG-16 and AlexNet keep almost all their parameters in the classifier, while the later networks
+# replace it with global average pooling and a single linear layer.
+
+# %%
+widgets.ModelExplorer()
+
+
+# %% [markdown]
+# ## Exercises
+# **Exercise 1 (easy).** Write `parameters(in_channels, out_channels, kernel_size, bias, groups)`: the number of
+# learnable parameters of `nn.Conv2d` with a square kernel.
+
+# %% tags=["solution"]
+def parameters(in_channels, out_channels, kernel_size, bias, groups):
+    ### BEGIN SOLUTION
+    return (in_channels // groups * kernel_size * kernel_size + int(bias)) * out_channels
+    ### END SOLUTION
+
+
+# %% tags=["exercise"]
+exercises.check_conv_parameter_count(parameters)
+
+# %% [markdown]
+# **Exercise 2 (medium).** Predict, without running any code, how many parameters ResNet's basic block has
+# with 64 channels in and out (two 3×3 convolutions without bias, each followed by batch norm; no downsampling).
+
+# %% tags=["solution"]
+### BEGIN SOLUTION
+basic_block_parameters = 2 * (64 * 64 * 3 * 3) + 2 * (2 * 64)
+### END SOLUTION
+
+# %% tags=["exercise"]
+exercises.check_basic_block_parameters(basic_block_parameters)
+
+
+# %% [markdown]
+# **Exercise 3 (harder).** Write `receptive_field(layers)` for a chain of `(kernel_size, stride)` layers, first
+# layer first (no dilation), and check it on the stems of the networks above.
+
+# %% tags=["solution"]
+def my_receptive_field(layers):
+    ### BEGIN SOLUTION
+    field, jump = 1, 1
+    for kernel_size, stride in layers:
+        field += (kernel_size - 1) * jump
+        jump *= stride
+    return field
+    ### END SOLUTION
+
+
+# %% tags=["exercise"]
+exercises.check_receptive_field(my_receptive_field)
+
+# %% [markdown]
+# ## Summary
+#
+# - **LeNet-5 → AlexNet → VGG**: the same recipe of convolutions and pooling, made bigger and deeper; VGG
+#   showed that stacks of small 3×3 kernels are enough.
+# - **Shortcuts** (ResNet) add a block's output to its input, **concatenation** (Inception, DenseNet) stacks
+#   branches or earlier layers along the channels.
+# - **1×1 convolutions** change the channel count cheaply: Inception's reductions, ResNet's bottlenecks,
+#   MobileNet's pointwise layers, the projections of every later block.
+# - **Depthwise convolutions** filter each channel on its own and cut weights and multiply-adds by roughly the
+#   kernel area; MobileNetV2, EfficientNet and ConvNeXt are built around them.
+# - **Squeeze-and-excitation** reweights channels with a gate computed from the whole image.
+# - Parameters, multiply-adds, depth and receptive field measure different things; a table computed by code
+#   (and checked against published numbers) beats one copied from memory.
