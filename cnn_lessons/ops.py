@@ -7,6 +7,10 @@ check over many random configurations. Three ways to compute the same thing, for
 - ``correlate1d`` / ``correlate2d``: every window at once with ``Tensor.unfold``, then one weighted sum;
 - ``conv2d``: batches and channels, im2col (``F.unfold``) followed by one matrix product per group.
 
+A transposed convolution is a direct one too (Dumoulin & Visin, arXiv:1603.07285, section 4): ``stretch`` puts
+zeros between an input's values, and ``conv_transpose2d_as_direct`` correlates the stretched, padded input with
+the flipped kernel, giving what ``F.conv_transpose2d`` gives.
+
 ``convolve*`` is true convolution: the kernel flipped along every axis, then correlated. Deep-learning
 libraries call correlation "convolution"; ``window_step1d/2d`` show one output at a time for the explorers.
 """
@@ -18,7 +22,13 @@ from typing import NamedTuple
 import torch
 import torch.nn.functional as F
 
-from cnn_lessons.arithmetic import check_int, conv_output_size, effective_kernel_size, resolve_padding
+from cnn_lessons.arithmetic import (
+    check_int,
+    conv_output_size,
+    conv_transpose_output_size,
+    effective_kernel_size,
+    resolve_padding,
+)
 
 __all__ = [
     "correlate1d",
@@ -28,6 +38,8 @@ __all__ = [
     "correlate1d_loops",
     "correlate2d_loops",
     "conv2d",
+    "stretch",
+    "conv_transpose2d_as_direct",
     "window_step1d",
     "window_step2d",
     "WindowStep",
@@ -222,10 +234,94 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) 
     x = _pad2d(x, plans)
     columns = F.unfold(x, (kh, kw), dilation=(dh, dw), stride=(sh, sw))  # (N, C*kh*kw, L)
     columns = columns.view(batch, groups, group_in * kh * kw, out_h * out_w)
-    rows = w.view(groups, out_channels // groups, group_in * kh * kw)
+    rows = w.reshape(groups, out_channels // groups, group_in * kh * kw)  # reshape: w may be a transposed view
     out = torch.einsum("gok,ngkl->ngol", rows, columns).reshape(batch, out_channels, out_h, out_w)
     if bias is not None:
         out = out + b.view(1, -1, 1, 1)
+    return out[0] if unbatched else out
+
+
+# --- transposed convolution as a direct convolution ----------------------------------------------------------
+
+
+def stretch(x, stride) -> torch.Tensor:
+    """Insert ``stride - 1`` zeros between neighbouring values along the last two axes (2-D, CHW or NCHW).
+
+    An (h, w) input becomes ((h - 1) * sh + 1, (w - 1) * sw + 1); ``stride`` is an int or an (h, w) pair. The
+    dtype is kept (integers stay integers). This is the input of the direct convolution that a stride-s
+    transposed convolution equals (:func:`conv_transpose2d_as_direct`).
+    """
+    try:
+        tensor = torch.as_tensor(x)
+    except (TypeError, ValueError, RuntimeError) as error:
+        raise TypeError(f"x must be a tensor or something torch.as_tensor takes: {error}") from None
+    if tensor.dim() not in (2, 3, 4):
+        raise ValueError(
+            f"x must be 2-D (h, w), 3-D (c, h, w) or 4-D (n, c, h, w); got a {tensor.dim()}-D tensor of shape "
+            f"{tuple(tensor.shape)}"
+        )
+    if tensor.numel() == 0:
+        raise ValueError(f"x is empty (shape {tuple(tensor.shape)}); it needs at least one value per axis")
+    sh, sw = (check_int(f"stride ({axis})", s) for axis, s in zip(AXES, pair(stride, "stride"), strict=True))
+    h, w = tensor.shape[-2:]
+    out = tensor.new_zeros(*tensor.shape[:-2], (h - 1) * sh + 1, (w - 1) * sw + 1)
+    out[..., ::sh, ::sw] = tensor
+    return out
+
+
+def _direct_padding(size: int, kernel_size: int, stride: int, padding, output_padding, axis: str) -> tuple[int, int]:
+    """(before, after) zeros around the stretched input along one axis: k-1-p, plus output_padding after."""
+    try:
+        padding = check_int("padding", padding, minimum=0)
+        output_padding = check_int("output_padding", output_padding, minimum=0)
+        if padding > kernel_size - 1:
+            raise ValueError(
+                f"padding {padding} is more than kernel_size - 1 = {kernel_size - 1}: the direct convolution "
+                f"would need k - 1 - p = {kernel_size - 1 - padding} zeros around the stretched input, i.e. "
+                f"cropping it, which this construction does not do; use padding at most {kernel_size - 1} "
+                f"(F.conv_transpose2d crops instead)"
+            )
+        if output_padding >= stride:
+            raise ValueError(
+                f"output_padding {output_padding} must be smaller than stride {stride}: a stride-{stride} "
+                f"convolution maps {stride} neighbouring input sizes to one output size, and output_padding "
+                f"(0 to {stride - 1}) picks which of them to give back"
+            )
+        conv_transpose_output_size(size, kernel_size, stride, padding, output_padding)
+    except ValueError as error:
+        raise ValueError(f"along the {axis}: {error}") from None
+    before = kernel_size - 1 - padding
+    return before, before + output_padding
+
+
+def conv_transpose2d_as_direct(input, weight, stride=1, padding=0, output_padding=0) -> torch.Tensor:
+    """``F.conv_transpose2d(input, weight, stride=..., padding=..., output_padding=...)`` as a direct convolution.
+
+    The guide's construction (Dumoulin & Visin, arXiv:1603.07285, relationships 8-14): :func:`stretch` the
+    input by the stride, pad it with k - 1 - p zeros on each side (plus ``output_padding`` at the bottom and
+    right), then correlate it (:func:`conv2d`, stride 1) with the kernel flipped in both spatial axes and its
+    in/out channel axes swapped. ``input``: NCHW (or CHW unbatched); ``weight``: (in, out, kh, kw), torch's
+    layout for transposed convolutions; stride, padding and output_padding take an int or an (h, w) pair, with
+    padding at most k - 1 and output_padding smaller than stride. Floating dtypes are kept.
+    """
+    x = as_float_tensor(input, "input", (3, 4))
+    w = as_float_tensor(weight, "weight", 4)
+    x, w = _common(x, w)
+    unbatched = x.dim() == 3
+    if unbatched:
+        x = x.unsqueeze(0)
+    if x.shape[1] != w.shape[0]:
+        raise ValueError(
+            f"input has {x.shape[1]} channels, but a transposed convolution's weight is (in, out, kh, kw) and "
+            f"this one, of shape {tuple(w.shape)}, expects {w.shape[0]}; its first axis must be the input's channels"
+        )
+    strides = [check_int(f"stride ({axis})", s) for axis, s in zip(AXES, pair(stride, "stride"), strict=True)]
+    (top, bottom), (left, right) = (
+        _direct_padding(x.shape[2 + a], w.shape[2 + a], strides[a], p, op, AXES[a])
+        for a, p, op in zip((0, 1), pair(padding, "padding"), pair(output_padding, "output_padding"), strict=True)
+    )
+    padded = F.pad(stretch(x, strides), (left, right, top, bottom))
+    out = conv2d(padded, w.flip(-2, -1).transpose(0, 1))
     return out[0] if unbatched else out
 
 

@@ -183,6 +183,84 @@ def test_conv2d_matches_torch(
     torch.testing.assert_close(ops.conv2d(x, weight, b, stride, padding, dilation, groups), expected, **TOL)
 
 
+# --- transposed convolution as a direct convolution --------------------------------------------------------
+
+
+def _stretch_by_hand(x, sh, sw):
+    h, w = x.shape[-2:]
+    out = torch.zeros(*x.shape[:-2], (h - 1) * sh + 1, (w - 1) * sw + 1, dtype=x.dtype)
+    for r in range(h):
+        for c in range(w):
+            out[..., r * sh, c * sw] = x[..., r, c]
+    return out
+
+
+def test_stretch_by_hand():
+    assert ops.stretch([[1, 2], [3, 4]], 2).tolist() == [[1, 0, 2], [0, 0, 0], [3, 0, 4]]
+    assert ops.stretch(torch.tensor([[1.0, 2, 3]]), (1, 3)).tolist() == [[1, 0, 0, 2, 0, 0, 3]]
+    assert ops.stretch(torch.ones(2, 2, dtype=torch.int64), 2).dtype == torch.int64  # the dtype is kept
+    assert torch.equal(ops.stretch(torch.arange(6.0).view(2, 3), 1), torch.arange(6.0).view(2, 3))
+
+
+@MANY
+@given(
+    shape=st.sampled_from([(), (3,), (2, 3)]),
+    h=st.integers(1, 6),
+    w=st.integers(1, 6),
+    stride=st.integers(1, 4) | pairs,
+    seed=st.integers(0, 2**16),
+)
+def test_stretch_matches_a_hand_loop(shape, h, w, stride, seed):
+    x = torch.randn(*shape, h, w, generator=torch.Generator().manual_seed(seed))
+    sh, sw = ops.pair(stride, "stride")
+    assert torch.equal(ops.stretch(x, stride), _stretch_by_hand(x, sh, sw))
+
+
+@MANY
+@given(
+    batch=st.integers(1, 2),
+    in_channels=st.integers(1, 3),
+    out_channels=st.integers(1, 3),
+    h=st.integers(1, 7),
+    w=st.integers(1, 7),
+    kh=st.integers(1, 5),
+    kw=st.integers(1, 5),
+    stride=st.integers(1, 4) | pairs,
+    data=st.data(),
+    unbatched=st.booleans(),
+    seed=st.integers(0, 2**16),
+)
+def test_conv_transpose2d_as_direct_matches_torch(
+    batch, in_channels, out_channels, h, w, kh, kw, stride, data, unbatched, seed
+):
+    sh, sw = ops.pair(stride, "stride")
+    ph, pw = data.draw(st.integers(0, kh - 1)), data.draw(st.integers(0, kw - 1))
+    ah, aw = data.draw(st.integers(0, sh - 1)), data.draw(st.integers(0, sw - 1))
+    assume((h - 1) * sh + kh - 2 * ph + ah >= 1 and (w - 1) * sw + kw - 2 * pw + aw >= 1)
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(batch, in_channels, h, w, generator=g, dtype=torch.float64)
+    weight = torch.randn(in_channels, out_channels, kh, kw, generator=g, dtype=torch.float64)
+    if unbatched:
+        x = x[0]
+    expected = F.conv_transpose2d(x, weight, stride=stride, padding=(ph, pw), output_padding=(ah, aw))
+    ours = ops.conv_transpose2d_as_direct(x, weight, stride, (ph, pw), (ah, aw))
+    assert ours.dtype == torch.float64
+    torch.testing.assert_close(ours, expected)
+
+
+def test_conv_transpose2d_as_direct_keeps_float32_and_takes_lists():
+    x, weight = torch.randn(1, 1, 3, 3), torch.randn(1, 2, 2, 2)
+    ours = ops.conv_transpose2d_as_direct(x, weight, stride=2, padding=1, output_padding=1)
+    assert ours.dtype == torch.float32
+    torch.testing.assert_close(ours, F.conv_transpose2d(x, weight, stride=2, padding=1, output_padding=1), **TOL)
+    assert ops.conv_transpose2d_as_direct([[[[1, 2]]]], [[[[1, 10]]]]).tolist() == [[[[1, 12, 20]]]]
+
+
+def test_conv2d_takes_a_non_contiguous_weight():
+    x, weight = torch.randn(1, 2, 5, 5), torch.randn(2, 3, 3, 3).transpose(0, 1)
+    torch.testing.assert_close(ops.conv2d(x, weight), F.conv2d(x, weight), **TOL)
+
+
 # --- bad input --------------------------------------------------------------------------------------------------
 
 
@@ -259,6 +337,43 @@ def test_conv2d_matches_torch(
             lambda: ops.window_step2d(torch.ones(5, 5), torch.ones(3, 3), (0, 4)),
             ValueError,
             "position (column) 4",
+        ),
+        (lambda: ops.stretch(torch.ones(3), 2), ValueError, "x must be 2-D (h, w), 3-D (c, h, w) or 4-D"),
+        (lambda: ops.stretch(torch.ones(3, 3), 0), ValueError, "stride (height) must be positive"),
+        (lambda: ops.stretch(torch.ones(3, 3), (2, 1.5)), TypeError, "stride (width) must be a whole number"),
+        (lambda: ops.stretch(torch.ones(0, 3), 2), ValueError, "x is empty"),
+        (
+            lambda: ops.conv_transpose2d_as_direct(torch.ones(1, 1, 3, 3), torch.ones(1, 1, 3, 3), padding=3),
+            ValueError,
+            "along the height: padding 3 is more than kernel_size - 1 = 2: the direct convolution would need "
+            "k - 1 - p = -1 zeros",
+        ),
+        (
+            lambda: ops.conv_transpose2d_as_direct(torch.ones(1, 1, 3, 3), torch.ones(1, 1, 3, 2), padding=(1, 2)),
+            ValueError,
+            "along the width: padding 2 is more than kernel_size - 1 = 1",
+        ),
+        (
+            lambda: ops.conv_transpose2d_as_direct(
+                torch.ones(1, 1, 3, 3), torch.ones(1, 1, 3, 3), stride=2, output_padding=2
+            ),
+            ValueError,
+            "output_padding 2 must be smaller than stride 2",
+        ),
+        (
+            lambda: ops.conv_transpose2d_as_direct(torch.ones(1, 1, 1, 1), torch.ones(1, 1, 3, 3), padding=2),
+            ValueError,
+            "makes 3 positions before cropping, and padding 2 crops 4 of them, leaving -1",
+        ),
+        (
+            lambda: ops.conv_transpose2d_as_direct(torch.ones(1, 2, 3, 3), torch.ones(1, 4, 3, 3)),
+            ValueError,
+            "input has 2 channels, but a transposed convolution's weight is (in, out, kh, kw)",
+        ),
+        (
+            lambda: ops.conv_transpose2d_as_direct(torch.ones(3, 3), torch.ones(1, 1, 3, 3)),
+            ValueError,
+            "input must be 3-D or 4-D",
         ),
     ],
 )
