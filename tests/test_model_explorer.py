@@ -1,7 +1,7 @@
 """Lesson 04's pictures: the block diagrams and the model explorer, driven headless.
 
 The explorer's expected numbers are computed here from the models directly (parameters of each top-level
-child, summed by hand), not with ``models.stage_parameter_counts`` or ``widgets.model_facts``.
+child, summed by hand), not with ``models.stage_parameter_counts`` or ``models.model_facts``.
 """
 
 import io
@@ -16,7 +16,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from torch import nn
 
 from cnn_lessons import models, viz
-from cnn_lessons.widgets import ModelExplorer, model_facts, model_input_size
+from cnn_lessons.models import model_facts
+from cnn_lessons.widgets import ModelExplorer
 
 NAMES = list(models.MODELS)
 
@@ -96,16 +97,6 @@ def test_facts_are_cached_and_quick_after_the_first_time(explorer):
     explorer.model.value = "resnet18"
     assert time.perf_counter() - start < 1.0
     assert model_facts("densenet121") is model_facts("densenet121")
-
-
-def test_model_facts_numbers():
-    facts = model_facts("resnet18")
-    assert facts.input_size == model_input_size("resnet18") == (3, 224, 224)
-    assert model_input_size("lenet5") == (1, 32, 32)
-    assert facts.parameters == 11_689_512 == sum(facts.stages.values())
-    assert facts.multiply_adds == 1_814_073_344  # 1.8 G, as the ResNet paper's Table 1 rounds it
-    with pytest.raises(ValueError, match="name must be one of"):
-        model_facts("resnet1000")
 
 
 def test_explorer_displays_as_a_widget_box(explorer):

@@ -1,0 +1,121 @@
+"""Facts about a model that need no training: its parameters, per stage, its multiply-adds, its summary table."""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import re
+
+import torch
+import torchinfo
+from torch import nn
+
+from cnn_lessons.arithmetic import multiply_adds
+from cnn_lessons.models.zoo import MODELS
+
+__all__ = [
+    "count_parameters",
+    "stage_parameter_counts",
+    "summary_text",
+    "model_input_size",
+    "ModelFacts",
+    "model_facts",
+]
+
+
+def count_parameters(module: nn.Module, trainable_only: bool = False) -> int:
+    """Number of scalar parameters in ``module`` (all of them, or only those with ``requires_grad``)."""
+    return sum(p.numel() for p in module.parameters() if p.requires_grad or not trainable_only)
+
+
+def stage_parameter_counts(model: nn.Module) -> dict[str, int]:
+    """Parameters per top-level child of ``model``, in order: ``{"stem": 9408 + 128, "layer1": ..., ...}``.
+
+    Children without parameters (pooling, activations) are listed with 0, so the dict shows the whole
+    model; a bar chart can drop them. Parameters registered directly on ``model`` (not in a child) appear
+    under ``"(own)"``. The values add up to the model's total parameter count.
+    """
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"stage_parameter_counts needs an nn.Module, got {type(model).__name__}")
+    counts = {name: count_parameters(child) for name, child in model.named_children()}
+    own = sum(p.numel() for p in model.parameters(recurse=False))
+    if own:
+        counts["(own)"] = own
+    return counts
+
+
+_TORCHINFO_UNIT = re.compile(r"\(Units\.(\w+)\)")
+
+
+def summary_text(model: nn.Module, input_size, **kwargs) -> str:
+    """``str(torchinfo.summary(model, input_size=input_size, verbose=0, **kwargs))``, its units written as meant.
+
+    torchinfo 1.8 on Python 3.11+ prints its unit enum by name, ``Total mult-adds (Units.MEGABYTES): 0.42``;
+    this writes the unit the enum stands for, ``(M)`` (or ``(G)``, ``(T)``). ``input_size`` includes the
+    batch axis, e.g. ``(1, 3, 32, 32)``; the keywords are torchinfo's (``depth``, ``col_names``,
+    ``row_settings``, ``device``, ...). Without ``device`` the summary runs where the model's parameters are
+    (the CPU for a model without any): torchinfo's own default would move a CPU model to the GPU, in place,
+    whenever there is one, and cannot run a model on the "meta" device.
+    """
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"summary_text needs an nn.Module, got {type(model).__name__}")
+    if "device" not in kwargs:
+        tensor = next(itertools.chain(model.parameters(), model.buffers()), None)
+        kwargs["device"] = torch.device("cpu") if tensor is None else tensor.device
+    text = str(torchinfo.summary(model, input_size=input_size, verbose=0, **kwargs))
+    return _TORCHINFO_UNIT.sub(lambda match: f"({torchinfo.Units[match.group(1)].value})", text)
+
+
+_MODEL_INPUT_SIZES = {"lenet5": (1, 32, 32)}  # every other model: (3, 224, 224)
+
+
+def model_input_size(name: str) -> tuple[int, int, int]:
+    """The (channels, height, width) of one input that model ``name`` is summarised on: 1x32x32 grayscale for
+    LeNet-5 (the size it was designed for), 3x224x224 RGB for the ImageNet models."""
+    return _MODEL_INPUT_SIZES.get(name, (3, 224, 224))
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class ModelFacts:
+    """What lesson 04's model explorer shows about one model of :data:`MODELS` (see :func:`model_facts`).
+
+    ``input_size``: (channels, height, width) of the one input the numbers are for; ``parameters``: the
+    total; ``multiply_adds``: of one forward pass; ``stages``: parameters per top-level stage, as
+    :func:`stage_parameter_counts` gives them; ``summary``: the :func:`summary_text` table.
+    """
+
+    name: str
+    input_size: tuple[int, int, int]
+    parameters: int
+    multiply_adds: int
+    stages: dict[str, int]
+    summary: str
+
+
+_FACTS: dict[str, ModelFacts] = {}
+
+
+def model_facts(name: str) -> ModelFacts:
+    """Parameters, multiply-adds, parameters per stage and the ``torchinfo`` summary of model ``name``.
+
+    The model is built on PyTorch's "meta" device (shapes only: no memory, no weights to initialise, forward
+    passes that only propagate shapes), so even VGG-16 takes a fraction of a second; the result is cached per
+    name. The summary is ``summary_text(model, (1, *model_input_size(name)), depth=1)`` with each stage's
+    name shown; multiply-adds come from :func:`cnn_lessons.arithmetic.multiply_adds`.
+    """
+    if name not in MODELS:
+        raise ValueError(f"name must be one of {list(MODELS)}, got {name!r}")
+    if name not in _FACTS:
+        size = model_input_size(name)
+        with torch.device("meta"):
+            model = MODELS[name]()
+        model.eval()
+        _FACTS[name] = ModelFacts(
+            name=name,
+            input_size=size,
+            parameters=count_parameters(model),
+            multiply_adds=multiply_adds(model, size),
+            stages=stage_parameter_counts(model),
+            summary=summary_text(model, (1, *size), depth=1, device="meta", row_settings=("var_names",)),
+        )
+    return _FACTS[name]
