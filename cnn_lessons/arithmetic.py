@@ -1,7 +1,7 @@
 """Convolution arithmetic: output sizes, padding, receptive fields and parameter counts.
 
 Pure integer functions with PyTorch's semantics, so a lesson can state a shape before torch computes it.
-Nothing here needs torch to be called (an ``nn.Module`` is accepted by :func:`receptive_field` only).
+Torch is called only on an ``nn.Module`` (:func:`receptive_field` traces one, :func:`multiply_adds` runs one).
 
 Every function checks its input and explains a mistake with the numbers involved, e.g.::
 
@@ -13,8 +13,13 @@ Every function checks its input and explains a mistake with the numbers involved
 
 from __future__ import annotations
 
+import math
 import numbers
 from collections.abc import Sequence
+
+import torch
+import torch.fx
+import torch.nn as nn
 
 __all__ = [
     "conv_output_size",
@@ -189,8 +194,6 @@ def conv_transpose_output_size(
 
 def _window(module):
     """(kernel, stride, dilation) of a sliding-window layer along its first spatial axis, else None."""
-    import torch.nn as nn
-
     if isinstance(module, nn.modules.conv._ConvNd):
         if module.transposed:
             raise TypeError(f"receptive_field does not handle transposed convolutions ({module})")
@@ -210,8 +213,6 @@ def _is_global(module) -> bool:
 
     (A linear layer is not one of them: ConvNeXt applies its 1x1 layers as ``nn.Linear`` on channels-last maps.)
     """
-    import torch.nn as nn
-
     return isinstance(
         module, (nn.modules.pooling._AdaptiveAvgPoolNd, nn.modules.pooling._AdaptiveMaxPoolNd, nn.Flatten)
     )
@@ -225,10 +226,6 @@ def _model_receptive_field(model) -> int:
     multiplication) keeps the widest of its inputs, and anything else passes its input's through. Global context
     (squeeze-and-excitation's channel gates, pooled over the whole map) is not counted as widening the field.
     """
-
-    import torch
-    import torch.fx
-
     try:
         graph = torch.fx.symbolic_trace(model).graph
     except Exception as error:  # fx raises many kinds of errors for untraceable forward methods
@@ -308,11 +305,6 @@ def multiply_adds(model, input_size) -> int:
     ``in_features`` for each output. ``input_size`` is the shape of one input without the batch axis, e.g.
     ``(3, 224, 224)``. The model runs once on zeros, in eval mode, to see every layer's output size.
     """
-    import math
-
-    import torch
-    import torch.nn as nn
-
     if isinstance(input_size, int) or not all(isinstance(n, int) and n > 0 for n in input_size):
         raise ValueError(f"input_size must be a shape of positive ints without the batch axis, got {input_size!r}")
     total = 0
