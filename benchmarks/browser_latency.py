@@ -52,6 +52,8 @@ import ipywidgets as _ipw
 import matplotlib.pyplot as _plt
 from IPython.display import display as _display
 
+from cnn_lessons import explorers as _explorers
+
 
 def _main_control(explorer):
     steps = explorer.benchmark_steps()
@@ -94,7 +96,7 @@ def _naive_twin(count, explorer):
 _seen = {}
 for _count in sorted(Out):
     _e = Out[_count]
-    if type(_e).__module__ != "cnn_lessons.widgets" or not hasattr(_e, "static_figure"):
+    if type(_e) not in _explorers.registered():  # every explorer class, wherever it is defined
         continue
     _name = type(_e).__name__
     _seen[_name] = _seen.get(_name, 0) + 1
@@ -112,7 +114,7 @@ FLOOR_CELLS = [
 import matplotlib.figure
 import numpy as np
 
-from cnn_lessons.widgets import explorer_canvas
+from cnn_lessons.explorers import explorer_canvas
 
 fig = matplotlib.figure.Figure(figsize=(2, 1.5), dpi=100)
 (line,) = fig.add_subplot().plot(np.arange(10))
@@ -124,7 +126,7 @@ def shift(change):
     line.set_ydata(np.roll(np.arange(10), change["new"]))
     if canvas.syncing_data_url:  # no page yet: let it ask
         canvas.draw_idle()
-    else:  # a live page: draw and send the frame now, as the explorers do (_Explorer._redraw)
+    else:  # a live page: draw and send the frame now, as the explorers do (Explorer._redraw)
         canvas.draw()
 
 

@@ -1,11 +1,11 @@
 """Kernel-side latency of one slider step of every explorer: in-place ipympl update vs a new figure per step.
 
-For every explorer class in ``cnn_lessons.widgets`` (found by looking: subclasses of the explorers' base class,
-so later lessons' explorers are measured without touching this script), one step is timed from setting a
-control's ``.value`` to the finished frame the browser would receive:
+For every explorer class (``cnn_lessons.explorers.registered()``: defining a subclass of the explorers' base
+class registers it, so later lessons' explorers are measured without touching this script), one step is timed
+from setting a control's ``.value`` to the finished frame the browser would receive:
 
 - ipympl, as the lessons use it: the control's callback updates the existing artists and, the page being
-  "initialized" as a live JupyterLab page is, draws the figure at once (``_Explorer._redraw``): ipympl
+  "initialized" as a live JupyterLab page is, draws the figure at once (``Explorer._redraw``): ipympl
   computes the diff against the last frame, encodes it as PNG (``get_diff_image``) and sends it
   (``send_binary``; the comm is replaced by a recorder), without re-encoding a full PNG for the data URL. Had
   the explorer called ``draw_idle()`` instead, the page's "draw" request is simulated (handed to the canvas,
@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import inspect
 import io
 import json
 import os
@@ -44,20 +43,15 @@ matplotlib.use("agg")
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from cnn_lessons import viz, widgets  # noqa: E402
+from cnn_lessons import drawing, explorers  # noqa: E402
 
 TARGET_P50_MS = 30.0
 TARGET_SPEEDUP = 4.0
 
 
 def explorer_classes() -> list[type]:
-    """Every explorer class defined in ``cnn_lessons.widgets``, in source order."""
-    found = [
-        cls
-        for _, cls in inspect.getmembers(widgets, inspect.isclass)
-        if issubclass(cls, widgets._Explorer) and cls is not widgets._Explorer and cls.__module__ == widgets.__name__
-    ]
-    return sorted(found, key=lambda cls: inspect.getsourcelines(cls)[1])
+    """Every explorer class (the registry of :class:`cnn_lessons.explorers.Explorer`), in the order defined."""
+    return explorers.registered()
 
 
 class Page:
@@ -107,15 +101,15 @@ def ipympl_step(explorer, page: Page, control, value) -> tuple[float, float] | N
 
 
 def has_static_figure(explorer) -> bool:
-    return type(explorer).static_figure is not widgets._Explorer.static_figure
+    return type(explorer).static_figure is not explorers.Explorer.static_figure
 
 
 def baseline_step(explorer, *, naive: bool = True) -> float:
     """Seconds for a new Figure of the same picture, drawn and encoded as PNG: ``static_figure()``, or, for an
     explorer without one, an unpickled copy of its figure (every artist rebuilt). ``naive``: with
-    ``viz.BULK_DRAWING`` off, so that every label is drawn as its own Text and every cell as its own patch, the
+    ``drawing.BULK_DRAWING`` off, so that every label is drawn as its own Text and every cell as its own patch, the
     way matplotlib code usually draws (the baseline); otherwise with the project's bulk artists."""
-    viz.BULK_DRAWING = not naive
+    drawing.BULK_DRAWING = not naive
     try:
         start = time.perf_counter()
         if has_static_figure(explorer):
@@ -126,7 +120,7 @@ def baseline_step(explorer, *, naive: bool = True) -> float:
             fig.savefig(png, format="png")
         return time.perf_counter() - start
     finally:
-        viz.BULK_DRAWING = True
+        drawing.BULK_DRAWING = True
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -218,7 +212,7 @@ def main(argv=None) -> int:
     )
     print("ipympl:   set value -> callback updates artists -> draw -> diff PNG -> send (the page is live)")
     print("baseline: new Figure of the same picture, one Text per label and one patch per cell -> draw -> PNG")
-    print("new fig:  new Figure of the same picture with the bulk artists (viz.BULK_DRAWING) -> draw -> PNG\n")
+    print("new fig:  new Figure of the same picture with the bulk artists (drawing.BULK_DRAWING) -> draw -> PNG\n")
     started = time.perf_counter()
     results = [measure(cls, args.steps, args.baseline_steps) for cls in classes]
     header = (

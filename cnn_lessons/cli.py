@@ -117,14 +117,14 @@ def _hub_link(args: argparse.Namespace) -> int:
 
 
 def _doctor(args: argparse.Namespace) -> int:
-    from cnn_lessons import doctor
+    from cnn_lessons import doctor  # imported here: the other commands start without torch and Jupyter
 
     problems = doctor.run_checks(print)
     return 1 if problems else 0
 
 
 def _figures(args: argparse.Namespace) -> int:
-    from cnn_lessons import figures
+    from cnn_lessons import figures  # imported here: the other commands start without torch and matplotlib
 
     out = Path(args.out)
     if args.check:

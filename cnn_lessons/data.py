@@ -143,7 +143,7 @@ def _digits() -> tuple[torch.Tensor, torch.Tensor]:
 
 @lru_cache(maxsize=4)
 def _digits_split(test_size: float | int, seed: int) -> tuple[torch.Tensor, ...]:
-    from sklearn.model_selection import train_test_split
+    from sklearn.model_selection import train_test_split  # imported here: scikit-learn is slow to import
 
     images, labels = _digits()
     train_index, test_index = train_test_split(

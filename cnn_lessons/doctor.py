@@ -97,7 +97,7 @@ def check_frontend() -> list[str]:
 
 def check_kernel() -> list[str]:
     try:
-        from jupyter_client.kernelspec import KernelSpecManager
+        from jupyter_client.kernelspec import KernelSpecManager  # imported here: a broken install is a finding
 
         if "python3" not in KernelSpecManager().find_kernel_specs():
             raise LookupError("no python3 kernel")
@@ -108,7 +108,7 @@ def check_kernel() -> list[str]:
 
 def check_data() -> list[str]:
     try:
-        from sklearn.datasets import load_digits, load_sample_image
+        from sklearn.datasets import load_digits, load_sample_image  # imported here: a failure is a finding
 
         load_sample_image("china.jpg")
         load_digits()

@@ -16,6 +16,7 @@ import itertools
 import random
 
 import torch
+import torch.nn.functional as F
 
 from cnn_lessons import arithmetic, ops
 
@@ -30,6 +31,8 @@ __all__ = [
     "check_conv_parameter_count",
     "check_receptive_field",
     "check_basic_block_parameters",
+    "check_flatten_size",
+    "check_cross_entropy",
 ]
 
 
@@ -344,8 +347,6 @@ def check_basic_block_parameters(answer) -> None:
 
 # --- lesson 03: the flatten size of a conv stack, and cross-entropy from logits ------------------------------------
 
-__all__ += ["check_flatten_size", "check_cross_entropy"]
-
 
 def _flatten_trace(size, conv_channels, kernel_size, padding, pool) -> tuple[int, str]:
     """The flatten size of the stack and how it comes about ("28 -> conv 24 -> pool 12"), by arithmetic."""
@@ -459,8 +460,6 @@ def _cross_entropy_cases():
 def check_cross_entropy(student_cross_entropy) -> None:
     """Exercise: ``cross_entropy(logits, labels)``, the mean over the batch of -log softmax(logits)[label],
     as ``F.cross_entropy`` computes it, and without overflow for large logits."""
-    import torch.nn.functional as F
-
     name = "cross_entropy"
     cases = _cross_entropy_cases()
     for logits, labels in cases:

@@ -32,7 +32,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from torch import nn
 
-from cnn_lessons import explain, models, ops, viz
+from cnn_lessons import block_diagrams, drawing, explorers, models, ops, relationships
 
 __all__ = [
     "DPI",
@@ -41,6 +41,8 @@ __all__ = [
     "correlation_vs_convolution",
     "conv_arithmetic",
     "receptive_field",
+    "FAMILY_RELATIONSHIP",
+    "relationship_family",
     "simple_cnn_spec",
     "simple_cnn",
     "block_diagram",
@@ -94,15 +96,15 @@ def correlation_vs_convolution(image=None, kernel=None) -> Figure:
     kernel = torch.as_tensor(LESSON01_KERNEL if kernel is None else kernel, dtype=torch.float32)
     panels = [
         (image, None, "image X"),
-        (kernel, viz.DIVERGING, "kernel W"),
-        (kernel.flip(0, 1), viz.DIVERGING, "W flipped"),
+        (kernel, drawing.DIVERGING, "kernel W"),
+        (kernel.flip(0, 1), drawing.DIVERGING, "W flipped"),
         (ops.correlate2d(image, kernel), None, "correlation X \u22c6 W"),
         (ops.convolve2d(image, kernel), None, "convolution X * W"),
     ]
     fig = Figure(figsize=(11, 2.5), layout="constrained")
     axes = fig.subplots(1, len(panels), gridspec_kw={"width_ratios": [p[0].shape[-1] for p in panels]})
     for ax, (values, cmap, title) in zip(axes, panels, strict=True):
-        viz.draw_grid(ax, values, cmap=cmap, title=title)
+        drawing.draw_grid(ax, values, cmap=cmap, title=title)
     return fig
 
 
@@ -115,12 +117,12 @@ def conv_arithmetic(
 ) -> Figure:
     """The convolution-arithmetic explorer's picture (lesson 02) for one configuration, as a still figure.
 
-    The numbers come from :func:`cnn_lessons.explain.conv_picture` (sizes by :mod:`cnn_lessons.arithmetic`,
+    The numbers come from :func:`cnn_lessons.explorers.conv_picture` (sizes by :mod:`cnn_lessons.arithmetic`,
     taps by :mod:`cnn_lessons.ops`); ``position`` is the output cell whose taps are outlined (row-major).
     """
     fig = Figure()
-    picture = explain.conv_picture(dims, size, kernel_size, stride, padding, dilation, position=position)
-    viz.ConvArithmeticView(fig).update(picture)
+    picture = explorers.conv_picture(dims, size, kernel_size, stride, padding, dilation, position=position)
+    explorers.ConvArithmeticView(fig).update(picture)
     return fig
 
 
@@ -128,10 +130,100 @@ def conv_arithmetic(
 def receptive_field(layers, input_size: int, position: int = 0) -> Figure:
     """The receptive-field explorer's picture (lesson 02) for a stack of ``(kernel, stride, dilation)`` layers."""
     fig = Figure()
-    viz.ReceptiveFieldView(fig, max_layers=max(len(layers), 1)).update(
-        explain.receptive_field_picture(layers, input_size, position)
+    explorers.ReceptiveFieldView(fig, max_layers=max(len(layers), 1)).update(
+        explorers.receptive_field_picture(layers, input_size, position)
     )
     return fig
+
+
+FAMILY_RELATIONSHIP = {"no padding": 1, "padding": 2, "stride": 6, "pooling": 7, "transposed": 14, "dilation": 15}
+"""For each family of the guide's relationships, the one whose worked example :func:`relationship_family` draws."""
+
+_TRANSPOSED_KERNEL = ((1.0, 0, 0), (0, 1, 0), (0, 0, 2))  # asymmetric, so that the flip shows
+
+
+def _relationship_heading(fig: Figure, rel: relationships.Relationship) -> None:
+    fig.suptitle(f"relationship {rel.number}: ${rel.latex}$\n{rel.worked()}", fontsize=11)
+
+
+def _pooling_figure(rel: relationships.Relationship) -> Figure:
+    """The input with its windows tinted and each window's maximum outlined, and the pooled output."""
+    i, k, s = rel.example["i"], rel.example["k"], rel.example["s"]
+    image = torch.randint(0, 10, (i, i), generator=torch.Generator().manual_seed(2)).float()
+    pooled = nn.functional.max_pool2d(image[None, None], k, s)[0, 0]
+    o = pooled.shape[-1]
+    fig = Figure(figsize=(7.4, 3.8), layout="constrained")
+    left, right = fig.subplots(1, 2, gridspec_kw={"width_ratios": [i, o]})
+    grid = drawing.draw_grid(left, image, digits=0, title=f"input {i}{_X}{i}, windows {k}{_X}{k}, stride {s}")
+    out = drawing.draw_grid(right, pooled, digits=0, title=f"max pooling: output {o}{_X}{o}")
+    tints = [drawing.COLORS[name] for name in ("kernel", "product", "done", "current")]
+    colors = [[drawing.COLORS["input"]] * i for _ in range(i)]  # cells no window reads stay white
+    for r in range(o):
+        for c in range(o):
+            tint = tints[(r + 2 * c) % len(tints)]  # neighbouring windows differ
+            for a in range(k):
+                for b in range(k):
+                    colors[r * s + a][c * s + b] = tint
+            out.patches[r][c].set_facecolor(tint)
+            top, side = divmod(int(image[r * s : r * s + k, c * s : c * s + k].argmax()), k)
+            drawing.outline(left, linewidth=2.2).set_xy((c * s + side, r * s + top))
+    grid.set_facecolors(colors)
+    _relationship_heading(fig, rel)
+    return fig
+
+
+def _transposed_figure(rel: relationships.Relationship) -> Figure:
+    """The input, the stretched and padded input, the flipped kernel, and the output of F.conv_transpose2d."""
+    i_, k, s, p, a = (rel.example[name] for name in ("i_", "k", "s", "p", "a"))
+    y = torch.arange(1.0, i_ * i_ + 1).view(1, 1, i_, i_)
+    weight = torch.tensor(_TRANSPOSED_KERNEL).view(1, 1, k, k)
+    q = k - 1 - p
+    stretched = ops.stretch(y, s)[0, 0]
+    padded = nn.functional.pad(stretched, (q, q + a, q, q + a))
+    out = nn.functional.conv_transpose2d(y, weight, stride=s, padding=p, output_padding=a)[0, 0]
+    assert torch.equal(ops.conv_transpose2d_as_direct(y, weight, s, p, a)[0, 0], out)  # what the figure claims
+    zeros = f"{s - 1} zero{'s' * (s > 2)}"
+    panels = [
+        (y[0, 0], f"input {i_}{_X}{i_}"),
+        (padded, f"stretched: {zeros} between values,\npadded: k\u22121\u2212p = {q} (+ a = {a} bottom, right)"),
+        (weight[0, 0].flip(0, 1), "kernel flipped"),
+        (out, f"output {out.shape[-1]}{_X}{out.shape[-1]}\n= F.conv_transpose2d"),
+    ]
+    fig = Figure(figsize=(11, 3.8), layout="constrained")
+    axes = fig.subplots(1, len(panels), gridspec_kw={"width_ratios": [v.shape[-1] for v, _ in panels]})
+    grids = [drawing.draw_grid(ax, v, digits=0, title=t) for ax, (v, t) in zip(axes, panels, strict=True)]
+    n = padded.shape[-1]
+    colors = [[drawing.COLORS["pad"]] * n for _ in range(n)]
+    for r in range(stretched.shape[0]):
+        for c in range(stretched.shape[1]):
+            kept = r % s == 0 and c % s == 0
+            colors[q + r][q + c] = drawing.COLORS["input"] if kept else drawing.COLORS["product"]
+    grids[1].set_facecolors(colors)
+    grids[2].set_facecolors(drawing.COLORS["kernel"])
+    drawing.outline(axes[1]).set_bounds(0, 0, k, k)  # the window of output (0, 0)
+    grids[3].patches[0][0].set_facecolor(drawing.COLORS["current"])
+    _relationship_heading(fig, rel)
+    return fig
+
+
+@_default_style
+def relationship_family(family: str) -> Figure:
+    """The worked example of one family of the guide's relationships (lesson 02, section 6), drawn.
+
+    ``family``: one of :data:`FAMILY_RELATIONSHIP`. A convolution family is the convolution-arithmetic
+    explorer's picture of its relationship's example (:func:`conv_arithmetic`); pooling shows the windows and
+    their maxima; transposed shows the guide's direct convolution: the input stretched and padded, the flipped
+    kernel, and the output, which ``F.conv_transpose2d`` gives too.
+    """
+    if family not in FAMILY_RELATIONSHIP:
+        raise ValueError(f"no family {family!r}; the guide's families are {', '.join(map(repr, FAMILY_RELATIONSHIP))}")
+    rel = relationships.relationship(FAMILY_RELATIONSHIP[family])
+    if family == "pooling":
+        return _pooling_figure(rel)
+    if family == "transposed":
+        return _transposed_figure(rel)
+    e = rel.example
+    return conv_arithmetic(e["i"], e["k"], stride=e.get("s", 1), padding=e.get("p", 0), dilation=e.get("d", 1))
 
 
 # --- lesson 03 -------------------------------------------------------------------------------------------------
@@ -153,7 +245,7 @@ def _pair(value) -> tuple[int, int]:
     return (value, value) if isinstance(value, int) else tuple(value)
 
 
-def simple_cnn_spec(model: models.SimpleCNN) -> viz.DiagramSpec:
+def simple_cnn_spec(model: models.SimpleCNN) -> drawing.DiagramSpec:
     """A block diagram of a :class:`cnn_lessons.models.SimpleCNN`, one box per layer, top to bottom.
 
     Each box is keyed by the layer's name in ``model.named_modules()`` (``"block1.conv"``), describes the layer
@@ -163,7 +255,7 @@ def simple_cnn_spec(model: models.SimpleCNN) -> viz.DiagramSpec:
     """
     trace = model.shape_trace()
     modules = dict(model.named_modules())
-    n, e = viz.DiagramNode, viz.DiagramEdge
+    n, e = drawing.DiagramNode, drawing.DiagramEdge
     nodes = [n("input", "io", f"input: {_shape_text(trace[0][1])}")]
     for name, shape in trace[1:]:
         module = modules[name]
@@ -190,7 +282,7 @@ def simple_cnn_spec(model: models.SimpleCNN) -> viz.DiagramSpec:
     nodes.append(n("logits", "io", f"logits: {_shape_text(trace[-1][1])}", row=len(nodes)))
     edges = [e(a.key, b.key) for a, b in zip(nodes[:-1], nodes[1:], strict=True)]
     total = sum(p.numel() for p in model.parameters())
-    return viz.DiagramSpec(f"SimpleCNN, {total:,} parameters", tuple(nodes), tuple(edges), box_width=2.4)
+    return drawing.DiagramSpec(f"SimpleCNN, {total:,} parameters", tuple(nodes), tuple(edges), box_width=2.4)
 
 
 @_default_style
@@ -203,17 +295,17 @@ def simple_cnn(model: models.SimpleCNN | None = None) -> Figure:
 
 
 @_default_style
-def block_diagram(spec: viz.DiagramSpec) -> Figure:
-    """``spec`` drawn at its natural size (:func:`cnn_lessons.viz.diagram_size`), filling the figure."""
-    fig = Figure(figsize=viz.diagram_size(spec))
+def block_diagram(spec: drawing.DiagramSpec) -> Figure:
+    """``spec`` drawn at its natural size (:func:`cnn_lessons.drawing.diagram_size`), filling the figure."""
+    fig = Figure(figsize=drawing.diagram_size(spec))
     ax = fig.add_axes((0, 0, 1, 1))
-    viz.draw_block_diagram(ax, spec)
+    drawing.draw_block_diagram(ax, spec)
     return fig
 
 
 def _lesson_block(key: str) -> Figure:
-    """Lesson 04's example of block ``key`` of :data:`cnn_lessons.viz.BLOCK_DIAGRAMS` (its spec's defaults)."""
-    return block_diagram(viz.BLOCK_DIAGRAMS[key]())
+    """Lesson 04's example of block ``key`` of :data:`cnn_lessons.block_diagrams.BLOCK_DIAGRAMS` (its defaults)."""
+    return block_diagram(block_diagrams.BLOCK_DIAGRAMS[key]())
 
 
 # --- the registry ----------------------------------------------------------------------------------------------
@@ -227,7 +319,10 @@ FIGURES: dict[str, Callable[[], Figure]] = {
     "02-dilation": functools.partial(conv_arithmetic, 7, 3, dilation=2),
     "02-receptive-field-dilated": functools.partial(receptive_field, [(3, 1, 1), (3, 1, 2), (3, 1, 4)], 17, 1),
     "03-simple-cnn": simple_cnn,
-    **{f"04-block-{key.replace('_', '-')}": functools.partial(_lesson_block, key) for key in viz.BLOCK_DIAGRAMS},
+    **{
+        f"04-block-{key.replace('_', '-')}": functools.partial(_lesson_block, key)
+        for key in block_diagrams.BLOCK_DIAGRAMS
+    },
 }
 """Every figure of ``assets/figures``: its name (the file is ``NAME.png``) and the function that draws it."""
 

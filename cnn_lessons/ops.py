@@ -31,6 +31,9 @@ from cnn_lessons.arithmetic import (
 )
 
 __all__ = [
+    "PADDING_MODES",
+    "padding_mode_problem",
+    "pad_input",
     "correlate1d",
     "convolve1d",
     "correlate2d",
@@ -400,3 +403,52 @@ CLASSIC_KERNELS: dict[str, torch.Tensor] = {
 }
 """Hand-designed 3x3 kernels, written for correlation (as torch applies them): the Sobel x kernel responds
 positively where brightness increases to the right, Sobel y where it increases downwards."""
+
+
+PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
+"""``padding_mode`` of ``nn.Conv1d/2d``: what the padding cells hold."""
+
+
+def padding_mode_problem(size: int, left: int, right: int, mode: str) -> str | None:
+    """Why torch refuses to pad an axis of ``size`` cells by (``left``, ``right``) in ``mode``, or None if it can.
+
+    ``reflect`` mirrors the input about its edge cell without repeating it, so it can add at most size - 1 cells
+    on a side; ``circular`` wraps around once at most, so at most ``size``; ``zeros`` and ``replicate`` can add
+    any number.
+    """
+    if mode not in PADDING_MODES:
+        raise ValueError(f"padding_mode must be one of {PADDING_MODES}, got {mode!r}")
+    widest = max(left, right)
+    if mode == "reflect" and widest >= size:
+        return (
+            f"reflect padding mirrors the input about its edge cell without repeating that cell, so an input of "
+            f"{size} can give at most {size - 1} cell{'s' if size - 1 != 1 else ''} per side, but this padding "
+            f"needs {widest}; torch refuses it. Use less padding, a larger input, or 'replicate'."
+        )
+    if mode == "circular" and widest > size:
+        return (
+            f"circular padding wraps the input around, at most once, so an input of {size} can give at most "
+            f"{size} cells per side, but this padding needs {widest}; torch refuses it (it would wrap around more "
+            f"than once). Use less padding or a larger input."
+        )
+    return None
+
+
+def pad_input(x, pads, mode: str = "zeros") -> torch.Tensor:
+    """``x`` (1-D or 2-D) padded as ``nn.Conv1d/2d(..., padding_mode=mode)`` pads it before correlating.
+
+    ``pads``: one (left, right) pair per axis, first axis first (rows, then columns in 2-D). Raises ValueError
+    with :func:`padding_mode_problem`'s explanation where torch would refuse.
+    """
+    x = torch.as_tensor(x)
+    pads = [tuple(int(p) for p in pair) for pair in pads]
+    if x.dim() not in (1, 2) or len(pads) != x.dim():
+        raise ValueError(f"need a 1-D or 2-D input and one (left, right) pair per axis, got {tuple(x.shape)}, {pads}")
+    for axis, (left, right) in enumerate(pads):
+        problem = padding_mode_problem(x.shape[axis], left, right, mode)
+        if problem:
+            raise ValueError(problem)
+    flat = [p for pair in reversed(pads) for p in pair]  # F.pad takes the last axis first
+    batched = x.to(torch.get_default_dtype())[None, None]
+    padded = F.pad(batched, flat) if mode == "zeros" else F.pad(batched, flat, mode=mode)
+    return padded[0, 0].to(x.dtype)

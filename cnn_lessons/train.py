@@ -222,7 +222,7 @@ def plot_history(history: History, axes=None):
     registered with pyplot) is made. Jupyter shows a returned figure.
     """
     if axes is None:
-        from matplotlib.figure import Figure
+        from matplotlib.figure import Figure  # imported here: training needs no matplotlib
 
         figure = Figure(figsize=(9, 3.2), layout="constrained")
         axes = figure.subplots(1, 2)

@@ -42,7 +42,7 @@ import torch
 import torch.nn.functional as F
 from IPython.display import display
 
-from cnn_lessons import data, exercises, figures, ops, viz, widgets
+from cnn_lessons import data, drawing, exercises, explorers, figures, ops
 
 torch.manual_seed(0)
 torch.set_printoptions(precision=2, sci_mode=False)
@@ -313,7 +313,7 @@ assert torch.allclose(F.conv1d(signal.view(1, 1, -1), learned.view(1, 1, -1)).fl
 # picture comes from `cnn_lessons.ops` and is checked against PyTorch by the project's tests.
 
 # %%
-widgets.StepThroughExplorer(x, w, image, kernel)
+explorers.StepThroughExplorer(x, w, image, kernel)
 
 # %% [markdown]
 # ## 6. Classic kernels on a real photo
@@ -343,7 +343,7 @@ axes[0].set_title("photo")
 for ax, (name, result) in zip(axes[1:], filtered.items(), strict=True):
     limit = float(result[1:-1, 1:-1].abs().max())  # the border pixels see zero padding: leave them out of the scale
     signed = abs(float(ops.CLASSIC_KERNELS[name].sum())) < 1e-6  # kernels summing to 0 give signed responses
-    ax.imshow(result, cmap=viz.DIVERGING if signed else "gray", vmin=-limit if signed else 0, vmax=limit if signed else 1)
+    ax.imshow(result, cmap=drawing.DIVERGING if signed else "gray", vmin=-limit if signed else 0, vmax=limit if signed else 1)
     ax.set_title(name)
 for ax in axes:
     ax.set_axis_off()
@@ -367,7 +367,7 @@ for name, k in ops.CLASSIC_KERNELS.items():
 # centred on zero: edge detectors give negative values (blue) as well as positive ones (red).
 
 # %%
-widgets.KernelPicker(photo)
+explorers.KernelPicker(photo)
 
 
 # %% [markdown]

@@ -37,7 +37,6 @@
 # %%
 # %matplotlib inline
 import math
-import re
 import time
 import warnings
 
@@ -51,7 +50,7 @@ from sklearn.metrics import confusion_matrix
 from sklearn.svm import SVC
 from torch import nn
 
-from cnn_lessons import arithmetic, data, exercises, features, figures, models, ops, train, viz, widgets
+from cnn_lessons import arithmetic, data, drawing, exercises, explorers, features, figures, models, ops, train
 
 torch.manual_seed(0)
 torch.set_printoptions(precision=3, sci_mode=False)
@@ -282,12 +281,11 @@ print(f"all {len(trace) - 1} layer shapes agree with a forward pass; logits: {tu
 print(" -> ".join("x".join(map(str, shape)) for name, shape in trace if not name.endswith(".act")))
 
 # %% [markdown]
-# `torchinfo.summary` gives the same table from PyTorch's side, with a rough memory estimate:
+# `torchinfo.summary` gives the same table from PyTorch's side, with a rough memory estimate
+# (`models.summary_text` prints it, with torchinfo 1.8's unit written as it means: "(M)", not "(Units.MEGABYTES)"):
 
 # %%
-text = str(torchinfo.summary(model, input_size=(1, 3, 32, 32), verbose=0, device="cpu"))
-# torchinfo 1.8 on Python 3.11+ writes its unit as "(Units.MEGABYTES)": write "(M)" as it means
-print(re.sub(r"\(Units\.MEGABYTES\)", "(M)", text))
+print(models.summary_text(model, (1, 3, 32, 32)))
 
 # %% [markdown]
 # Because the sizes are computed, other configurations need no arithmetic by hand. A 4×4 kernel on a 30×30
@@ -517,7 +515,7 @@ filters = digits_model.block1.conv.weight.detach().cpu()[:, 0]  # (32, 3, 3)
 limit = filters.abs().max().item()
 fig, axes = plt.subplots(4, 8, figsize=(8, 4.4))
 for channel, ax in enumerate(axes.flat):
-    ax.imshow(filters[channel], cmap=viz.DIVERGING, vmin=-limit, vmax=limit)
+    ax.imshow(filters[channel], cmap=drawing.DIVERGING, vmin=-limit, vmax=limit)
     ax.set_title(f"channel {channel}", fontsize=8)
     ax.set_axis_off()
 fig.suptitle(f"block1.conv: {tuple(filters.shape)} kernels, one colour scale (|w| up to {limit:.2f})", fontsize=10)
@@ -553,7 +551,7 @@ plt.show()
 # **channel** to pick a map; its range follows the layer. Red is positive, blue negative, white 0.
 
 # %%
-widgets.FeatureMapExplorer(digits_model, split.test_images, split.test_labels)
+explorers.FeatureMapExplorer(digits_model, split.test_images, split.test_labels)
 
 # %% [markdown]
 # ### 6.3 Mistakes

@@ -39,7 +39,7 @@ import torch
 from IPython.display import display
 from torch import nn
 
-from cnn_lessons import arithmetic, exercises, figures, models, viz, widgets
+from cnn_lessons import arithmetic, block_diagrams, exercises, explorers, figures, models
 
 torch.manual_seed(0)
 device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -93,7 +93,7 @@ print(f"torch {torch.__version__} on {device}")
 
 # %%
 def show_block(spec):
-    # a block diagram at its natural size (viz.diagram_size), drawn as assets/figures has it (cnn_lessons.figures)
+    # a block diagram at its natural size (drawing.diagram_size), drawn as assets/figures has it (cnn_lessons.figures)
     display(figures.block_diagram(spec))
 
 
@@ -122,7 +122,7 @@ def n_params(module):
 # each followed by batch norm.
 
 # %%
-show_block(viz.basic_block_spec(64))
+show_block(block_diagrams.basic_block_spec(64))
 
 # %% [markdown]
 # When a block halves the spatial size and changes the channel count, $x$ no longer has the shape of $F(x)$;
@@ -159,7 +159,7 @@ print("F(x) = 0  ->  block(x) == x:", True)
 # shortcut because it turns 64 channels into 256.
 
 # %%
-show_block(viz.bottleneck_spec(64, 64))
+show_block(block_diagrams.bottleneck_spec(64, 64))
 
 
 # %%
@@ -192,7 +192,7 @@ print(f"two 3x3 convolutions on 256 channels:   {two_3x3:,} ({two_3x3 / later:.1
 # paper.
 
 # %%
-show_block(viz.inception_spec())
+show_block(block_diagrams.inception_spec())
 
 # %%
 ch1, red3, ch3, red5, ch5, pool_proj = models.GOOGLENET_INCEPTIONS["3a"]
@@ -225,7 +225,7 @@ print(f"the 3x3 branch: {direct:,} weights straight on 192 channels, {reduced:,}
 # with two layers; DenseNet-121's blocks have 6, 12, 24 and 16.
 
 # %%
-show_block(viz.dense_block_spec(64, growth_rate=32, num_layers=2))
+show_block(block_diagrams.dense_block_spec(64, growth_rate=32, num_layers=2))
 
 
 # %%
@@ -257,7 +257,7 @@ print(f"transition 256 -> 128: {transition:,} parameters")
 # per channel).
 
 # %%
-show_block(viz.depthwise_separable_spec(32, 64))
+show_block(block_diagrams.depthwise_separable_spec(32, 64))
 
 # %% [markdown]
 # Weights of the two (without batch norm): $9\,c_{in} c_{out}$ for the standard convolution,
@@ -296,7 +296,7 @@ print(f"weights and multiply-adds: {weight_ratio:.3f} of the standard conv (1/{c
 # *input* channels: $24 / 4 = 6$.
 
 # %%
-show_block(viz.inverted_residual_se_spec(24, 24, kernel_size=3, expand_ratio=6))
+show_block(block_diagrams.inverted_residual_se_spec(24, 24, kernel_size=3, expand_ratio=6))
 
 
 # %%
@@ -336,7 +336,7 @@ assert mbconv - v2 == se
 # $4d^2 + 4d$ and $4d^2 + d$, layer scale $d$; in total $8d^2 + 58d$.
 
 # %%
-show_block(viz.convnext_block_spec(96))
+show_block(block_diagrams.convnext_block_spec(96))
 
 # %%
 d = 96
@@ -388,7 +388,7 @@ rows = []
 for name, build in models.MODELS.items():
     with torch.device("meta"):
         model = build()
-    size = widgets.model_input_size(name)
+    size = models.model_input_size(name)
     rows.append(
         {
             "model": name,
@@ -453,7 +453,7 @@ print("ImageNet models whose receptive field is at most 224 px:", ", ".join(narr
 # pixel:
 
 # %%
-facts = widgets.model_facts("convnext_tiny")
+facts = models.model_facts("convnext_tiny")
 torchinfo_total = float(re.search(r"Total mult-adds \((\w)\): ([\d.]+)", facts.summary).group(2))
 print(f"ConvNeXt-T multiply-adds, torchinfo:           {torchinfo_total:8.2f} M")
 print(f"ConvNeXt-T multiply-adds, layer by layer here: {facts.multiply_adds / 1e6:8.2f} M")
@@ -470,7 +470,7 @@ assert facts.multiply_adds > 10 * torchinfo_total * 1e6
 for name, build in models.MODELS.items():
     torch.manual_seed(0)
     model = build().to(device).eval()
-    image = torch.randn(1, *widgets.model_input_size(name), device=device)
+    image = torch.randn(1, *models.model_input_size(name), device=device)
     with torch.no_grad():
         logits = model(image)
     assert logits.shape == (1, 10 if name == "lenet5" else 1000)
@@ -487,7 +487,7 @@ for name, build in models.MODELS.items():
 # replace it with global average pooling and a single linear layer.
 
 # %%
-widgets.ModelExplorer()
+explorers.ModelExplorer()
 
 
 # %% [markdown]

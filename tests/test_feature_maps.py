@@ -16,8 +16,8 @@ from torch import nn
 
 from cnn_lessons import features
 from cnn_lessons.data import load_digits_split
+from cnn_lessons.explorers import FeatureMapExplorer
 from cnn_lessons.models import SimpleCNN
-from cnn_lessons.widgets import FeatureMapExplorer
 
 LAYERS = ["block1.conv", "block1.act", "block1.pool", "block2.conv", "block2.act"]
 

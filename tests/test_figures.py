@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from torch import nn
 
-from cnn_lessons import figures, models, ops, viz
+from cnn_lessons import block_diagrams, drawing, figures, models, ops
 from cnn_lessons.cli import FIGURES_DIR, LESSONS_DIR, main
 
 TIMES, MINUS, ARROW = "\u00d7", "\u2212", "\u2192"
@@ -28,9 +28,9 @@ def shown_strings(fig) -> list[str]:
         strings += [t.get_text() for t in ax.texts if t.get_visible()]
         strings += [t.get_text() for t in [ax.title] if t.get_text()]
         for collection in ax.collections:
-            if isinstance(collection, viz.TextBatch):
+            if isinstance(collection, drawing.TextBatch):
                 strings += [t.get_text() for t in collection.texts if t.get_visible() and t.get_text()]
-            elif isinstance(collection, viz.GlyphLabels):
+            elif isinstance(collection, drawing.GlyphLabels):
                 strings += [s for s in collection.get_texts() if s]
     return strings
 
@@ -69,7 +69,7 @@ def test_a_figure_is_the_same_bytes_each_time_whatever_the_callers_style():
 
 def test_the_lessons_figures_are_all_there():
     names = set(figures.FIGURES)
-    lesson04 = {f"04-block-{key.replace('_', '-')}" for key in viz.BLOCK_DIAGRAMS}
+    lesson04 = {f"04-block-{key.replace('_', '-')}" for key in block_diagrams.BLOCK_DIAGRAMS}
     assert lesson04 <= names and len(lesson04) >= 7
     assert {"01-correlation-vs-convolution", "03-simple-cnn", "02-stride", "02-dilation"} <= names
     assert {f"02-padding-{word}" for word in ("valid", "same", "full")} <= names
@@ -254,7 +254,9 @@ def test_correlation_figure_shows_torchs_numbers():
     fig = figures.correlation_vs_convolution()
     shown_strings(fig)
     grids = {
-        ax.get_title(): [number(t.get_text()) for c in ax.collections if isinstance(c, viz.TextBatch) for t in c.texts]
+        ax.get_title(): [
+            number(t.get_text()) for c in ax.collections if isinstance(c, drawing.TextBatch) for t in c.texts
+        ]
         for ax in fig.axes
     }
     correlation = F.conv2d(image[None, None], kernel[None, None])[0, 0]
@@ -289,9 +291,9 @@ def test_lesson_02_shows_each_of_its_figures_as_a_png():
 
 
 def test_block_figures_are_viz_block_diagrams():
-    for key, make in viz.BLOCK_DIAGRAMS.items():
+    for key, make in block_diagrams.BLOCK_DIAGRAMS.items():
         spec = make()
         fig = figures.draw(f"04-block-{key.replace('_', '-')}")
-        assert tuple(fig.get_size_inches()) == pytest.approx(viz.diagram_size(spec))
+        assert tuple(fig.get_size_inches()) == pytest.approx(drawing.diagram_size(spec))
         shown = shown_strings(fig)
         assert spec.title in shown and all(node.text in shown for node in spec.layers)

@@ -8,21 +8,22 @@ transparent pixels keep what was there).
 
 from __future__ import annotations
 
-import inspect
 import io
 import json
 
 import numpy as np
 import PIL.Image
 import pytest
+from explorer_checks import TinyExplorer
 
-from cnn_lessons import widgets
+from cnn_lessons import explorers
 
-EXPLORERS = [
-    cls
-    for _, cls in inspect.getmembers(widgets, inspect.isclass)
-    if issubclass(cls, widgets._Explorer) and cls is not widgets._Explorer
-]
+EXPLORERS = explorers.registered()  # every explorer defined so far, explorer_checks.TinyExplorer included
+
+
+def test_an_explorer_defined_outside_the_package_is_registered():
+    assert TinyExplorer in EXPLORERS
+    assert {explorers.StepThroughExplorer, explorers.ModelExplorer, explorers.FeatureMapExplorer} < set(EXPLORERS)
 
 
 class Page:
@@ -94,7 +95,7 @@ def test_a_live_page_gets_one_frame_per_step_without_asking_and_it_paints_the_fi
 
 def test_without_a_page_a_step_only_asks_for_a_frame():
     """nbconvert, nbval and tests have no page: a step sends a "draw" request (ignored), not a drawn frame."""
-    explorer = widgets.StepThroughExplorer()
+    explorer = explorers.StepThroughExplorer()
     page = Page(explorer.canvas)
     explorer.position.value = 3
     assert page.messages == ["draw"]
@@ -105,7 +106,7 @@ def test_without_a_page_a_step_only_asks_for_a_frame():
 
 
 def test_frames_are_png_of_the_figure_size_and_compressed():
-    explorer = widgets.KernelPicker()
+    explorer = explorers.KernelPicker()
     page = Page(explorer.canvas)
     page.tell("initialized")
     sizes = []
@@ -126,7 +127,7 @@ def test_frame_png_decodes_to_the_same_pixels(shape):
     rng = np.random.default_rng(sum(shape))
     rgba = rng.integers(0, 256, (*shape, 4), dtype=np.uint8)
     rgba[: shape[0] // 2] = 0  # transparent zeros, as in a diff frame
-    png = widgets.frame_png(rgba)
+    png = explorers.frame_png(rgba)
     decoded = PIL.Image.open(io.BytesIO(png))
     assert decoded.mode == "RGBA" and decoded.size == (shape[1], shape[0])
     np.testing.assert_array_equal(np.asarray(decoded), rgba)
@@ -135,10 +136,10 @@ def test_frame_png_decodes_to_the_same_pixels(shape):
 def test_frame_png_is_smaller_than_the_raw_pixels_of_a_mostly_transparent_frame():
     rgba = np.zeros((300, 600, 4), np.uint8)
     rgba[100:140, 200:260] = (200, 30, 30, 255)
-    assert len(widgets.frame_png(rgba)) < rgba.nbytes / 100
+    assert len(explorers.frame_png(rgba)) < rgba.nbytes / 100
 
 
 @pytest.mark.parametrize("shape", [(3, 3), (4, 4, 3), (2, 2, 2)])
 def test_frame_png_refuses_what_is_not_rgba(shape):
     with pytest.raises(ValueError, match=r"\(H, W, 4\) RGBA array, got shape"):
-        widgets.frame_png(np.zeros(shape, np.uint8))
+        explorers.frame_png(np.zeros(shape, np.uint8))

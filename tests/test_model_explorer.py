@@ -15,9 +15,9 @@ from matplotlib._pylab_helpers import Gcf
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from torch import nn
 
-from cnn_lessons import models, viz
+from cnn_lessons import block_diagrams, drawing, explorers, models
+from cnn_lessons.explorers import ModelExplorer
 from cnn_lessons.models import model_facts
-from cnn_lessons.widgets import ModelExplorer
 
 NAMES = list(models.MODELS)
 
@@ -62,7 +62,7 @@ def test_every_model_shows_its_stages_and_summary(explorer, monkeypatch):
         assert shown_bars(explorer.view) == [(stage, float(count)) for stage, count in expected.items()]
         assert explorer.view.shown() == expected == models.stage_parameter_counts(model)
         assert [t.get_text() for t in explorer.view.values if t.get_visible()] == [
-            viz.format_count(c) for c in expected.values()
+            drawing.format_count(c) for c in expected.values()
         ]
         assert f"Total params: {total:,}" in explorer.summary.value
         assert f"{total:,} parameters" in explorer.header.value
@@ -118,7 +118,7 @@ def test_explorer_bad_model_name():
 
 def test_stage_view_hides_unused_bars_and_explains_too_many_stages():
     fig = matplotlib.figure.Figure(figsize=(6, 3))
-    view = viz.StageParameterView(fig, max_stages=4)
+    view = explorers.StageParameterView(fig, max_stages=4)
     view.update({"a": 10, "pool": 0, "b": 30}, "toy")
     assert shown_bars(view) == [("a", 10.0), ("pool", 0.0), ("b", 30.0)]
     assert not view.bars[3].get_visible() and not view.names[3].get_visible()
@@ -136,7 +136,7 @@ def test_stage_view_hides_unused_bars_and_explains_too_many_stages():
     "count, text", [(0, "0"), (156, "156"), (9_536, "9.5 k"), (590_080, "590.1 k"), (123_642_856, "123.6 M")]
 )
 def test_format_count(count, text):
-    assert viz.format_count(count) == text
+    assert drawing.format_count(count) == text
 
 
 # --- the block diagrams ------------------------------------------------------------------------------------------
@@ -154,10 +154,10 @@ EXPECTED_BOXES = {
 
 
 def draw(spec):
-    fig = matplotlib.figure.Figure(figsize=viz.diagram_size(spec))
+    fig = matplotlib.figure.Figure(figsize=drawing.diagram_size(spec))
     FigureCanvasAgg(fig)  # so that the test can measure the text
     ax = fig.add_axes((0, 0, 1, 1))
-    return fig, viz.draw_block_diagram(ax, spec)
+    return fig, drawing.draw_block_diagram(ax, spec)
 
 
 def inside(inner, outer, tolerance=0.5):
@@ -170,12 +170,12 @@ def inside(inner, outer, tolerance=0.5):
 
 
 def test_there_is_a_diagram_for_every_block():
-    assert set(viz.BLOCK_DIAGRAMS) == set(EXPECTED_BOXES)
+    assert set(block_diagrams.BLOCK_DIAGRAMS) == set(EXPECTED_BOXES)
 
 
 @pytest.mark.parametrize("name", EXPECTED_BOXES)
 def test_diagram_draws_one_box_per_layer_and_fits(name):
-    spec = viz.BLOCK_DIAGRAMS[name]()
+    spec = block_diagrams.BLOCK_DIAGRAMS[name]()
     fig, diagram = draw(spec)
     assert len(diagram.boxes) == len(spec.layers) == EXPECTED_BOXES[name]
     assert set(diagram.boxes) == {node.key for node in spec.layers}
@@ -196,23 +196,23 @@ def test_diagram_draws_one_box_per_layer_and_fits(name):
 
 
 def test_diagram_shrinks_with_its_axes():
-    spec = viz.basic_block_spec()
-    width, height = viz.diagram_size(spec)
+    spec = block_diagrams.basic_block_spec()
+    width, height = drawing.diagram_size(spec)
     fig = matplotlib.figure.Figure(figsize=(width, height))
-    diagram = viz.draw_block_diagram(fig.add_axes((0, 0, 0.5, 0.5)), spec)
+    diagram = drawing.draw_block_diagram(fig.add_axes((0, 0, 0.5, 0.5)), spec)
     assert diagram.scale == pytest.approx(0.5, rel=1e-3)
     assert diagram.title.get_fontsize() == pytest.approx(5.0, rel=1e-3)
-    assert viz.diagram_size(spec, scale=2) == pytest.approx((2 * width, 2 * height), abs=0.002)
+    assert drawing.diagram_size(spec, scale=2) == pytest.approx((2 * width, 2 * height), abs=0.002)
 
 
 @pytest.mark.parametrize(
     "spec, boxes, skips",
     [
-        (viz.bottleneck_spec(256, 64), 3, 1),  # identity shortcut: no projection box
-        (viz.bottleneck_spec(256, 128, stride=2), 4, 0),
-        (viz.dense_block_spec(num_layers=3), 8, 3),
-        (viz.inverted_residual_se_spec(24, 40, kernel_size=5, stride=2), 6, 0),  # no residual
-        (viz.basic_block_spec(128), 2, 1),
+        (block_diagrams.bottleneck_spec(256, 64), 3, 1),  # identity shortcut: no projection box
+        (block_diagrams.bottleneck_spec(256, 128, stride=2), 4, 0),
+        (block_diagrams.dense_block_spec(num_layers=3), 8, 3),
+        (block_diagrams.inverted_residual_se_spec(24, 40, kernel_size=5, stride=2), 6, 0),  # no residual
+        (block_diagrams.basic_block_spec(128), 2, 1),
     ],
 )
 def test_diagram_variants(spec, boxes, skips):
@@ -244,21 +244,25 @@ def _diagram_layers(spec, col=None):
 @pytest.mark.parametrize(
     "spec, block, col",
     [
-        (viz.basic_block_spec(64), models.BasicBlock(64, 64), None),
-        (viz.basic_block_spec(128), models.BasicBlock(128, 128), None),
-        (viz.bottleneck_spec(64, 64), models.Bottleneck(64, 64), None),
-        (viz.bottleneck_spec(512, 256, stride=2), models.Bottleneck(512, 256, stride=2), None),
-        (viz.inception_spec(), models.Inception(192, *models.GOOGLENET_INCEPTIONS["3a"]), None),
+        (block_diagrams.basic_block_spec(64), models.BasicBlock(64, 64), None),
+        (block_diagrams.basic_block_spec(128), models.BasicBlock(128, 128), None),
+        (block_diagrams.bottleneck_spec(64, 64), models.Bottleneck(64, 64), None),
+        (block_diagrams.bottleneck_spec(512, 256, stride=2), models.Bottleneck(512, 256, stride=2), None),
+        (block_diagrams.inception_spec(), models.Inception(192, *models.GOOGLENET_INCEPTIONS["3a"]), None),
         (
-            viz.inception_spec(480, *models.GOOGLENET_INCEPTIONS["4a"]),
+            block_diagrams.inception_spec(480, *models.GOOGLENET_INCEPTIONS["4a"]),
             models.Inception(480, 192, 96, 208, 16, 48, 64),
             None,
         ),
-        (viz.dense_block_spec(64, 32, 4, 2), nn.Sequential(models.DenseBlock(2, 64), models.Transition(128, 64)), None),
-        (viz.depthwise_separable_spec(32, 64), models.DepthwiseSeparableConv(32, 64), 1),
-        (viz.inverted_residual_se_spec(24, 24, 3, 6), models.MBConv(24, 24, 3, 1, 6), None),
-        (viz.inverted_residual_se_spec(40, 80, 3, 6, stride=2), models.MBConv(40, 80, 3, 2, 6), None),
-        (viz.convnext_block_spec(96), models.ConvNeXtBlock(96), None),
+        (
+            block_diagrams.dense_block_spec(64, 32, 4, 2),
+            nn.Sequential(models.DenseBlock(2, 64), models.Transition(128, 64)),
+            None,
+        ),
+        (block_diagrams.depthwise_separable_spec(32, 64), models.DepthwiseSeparableConv(32, 64), 1),
+        (block_diagrams.inverted_residual_se_spec(24, 24, 3, 6), models.MBConv(24, 24, 3, 1, 6), None),
+        (block_diagrams.inverted_residual_se_spec(40, 80, 3, 6, stride=2), models.MBConv(40, 80, 3, 2, 6), None),
+        (block_diagrams.convnext_block_spec(96), models.ConvNeXtBlock(96), None),
     ],
 )
 def test_diagram_shows_the_blocks_layers(spec, block, col):
@@ -268,17 +272,17 @@ def test_diagram_shows_the_blocks_layers(spec, block, col):
 
 def test_inception_diagram_concatenates_to_the_blocks_width():
     block = models.Inception(192, *models.GOOGLENET_INCEPTIONS["3a"])
-    (concat,) = [node for node in viz.inception_spec().nodes if node.kind == "concat"]
+    (concat,) = [node for node in block_diagrams.inception_spec().nodes if node.kind == "concat"]
     assert concat.text.endswith(f"= {block.out_channels} ch") and block.out_channels == 256
 
 
 def test_bad_specs_are_explained():
-    node = viz.DiagramNode
+    node = drawing.DiagramNode
     with pytest.raises(ValueError, match="kind must be one of"):
-        viz.DiagramSpec("t", (node("a", "convolution"),))
+        drawing.DiagramSpec("t", (node("a", "convolution"),))
     with pytest.raises(ValueError, match="names unknown nodes"):
-        viz.DiagramSpec("t", (node("a", "conv"),), (viz.DiagramEdge("a", "b"),))
+        drawing.DiagramSpec("t", (node("a", "conv"),), (drawing.DiagramEdge("a", "b"),))
     with pytest.raises(ValueError, match="node keys must be unique"):
-        viz.DiagramSpec("t", (node("a", "conv"), node("a", "pool")))
+        drawing.DiagramSpec("t", (node("a", "conv"), node("a", "pool")))
     with pytest.raises(ValueError, match="route must be one of"):
-        viz.DiagramSpec("t", (node("a", "conv"), node("b", "conv")), (viz.DiagramEdge("a", "b", "jump"),))
+        drawing.DiagramSpec("t", (node("a", "conv"), node("b", "conv")), (drawing.DiagramEdge("a", "b", "jump"),))

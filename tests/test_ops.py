@@ -381,3 +381,22 @@ def test_bad_input_teaches(call, error, words):
     with pytest.raises(error) as caught:
         call()
     assert words in str(caught.value)
+
+
+@pytest.mark.parametrize("mode", ["zeros", "reflect", "replicate", "circular"])
+@pytest.mark.parametrize("padding", [1, 2, 3])
+def test_pad_input_pads_as_the_conv_layer_does(mode, padding):
+    torch.manual_seed(padding)
+    x = torch.randn(5, 6, dtype=torch.float64)
+    layer = torch.nn.Conv2d(1, 1, 3, padding=padding, padding_mode=mode, bias=False).double()
+    ours = ops.correlate2d(ops.pad_input(x, [(padding, padding)] * 2, mode), layer.weight[0, 0].detach())
+    torch.testing.assert_close(ours, layer(x[None, None])[0, 0].detach())
+
+
+def test_pad_input_explains_what_torch_refuses():
+    assert ops.padding_mode_problem(4, 3, 3, "reflect") is None  # reflect gives at most size - 1 per side
+    assert ops.padding_mode_problem(4, 4, 4, "reflect") and ops.padding_mode_problem(4, 4, 4, "zeros") is None
+    with pytest.raises(ValueError, match="an input of 4 can give at most 3 cells per side, but this padding needs 4"):
+        ops.pad_input(torch.zeros(4), [(4, 0)], "reflect")
+    with pytest.raises(ValueError, match="at most 4 cells per side, but this padding needs 5"):
+        ops.pad_input(torch.zeros(4), [(0, 5)], "circular")

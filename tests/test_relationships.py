@@ -4,8 +4,9 @@ import dataclasses
 
 import pytest
 import torch
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-from cnn_lessons import relationships
+from cnn_lessons import figures, relationships
 from cnn_lessons.relationships import (
     FAMILIES,
     RELATIONSHIPS,
@@ -141,3 +142,41 @@ def test_table(checks):
 def test_a_number_outside_1_to_15_teaches(number):
     with pytest.raises(ValueError, match="the guide numbers its relationships 1 to 15"):
         relationship(number)
+
+
+# --- the family figures (cnn_lessons.figures.relationship_family) ------------------------------------------------
+
+
+def test_every_family_has_a_figure_of_its_worked_example():
+    assert set(figures.FAMILY_RELATIONSHIP) == set(FAMILIES)
+    for family, number in figures.FAMILY_RELATIONSHIP.items():
+        rel = relationship(number)
+        assert rel.family == family
+        fig = figures.relationship_family(family)
+        FigureCanvasAgg(fig).draw()
+        if family in ("pooling", "transposed"):
+            assert fig.get_suptitle().splitlines()[1] == rel.worked()
+
+
+def _columns(ax) -> int:
+    left, right = ax.get_xlim()
+    return round(right - left)  # draw_grid fills the axes with the grid, plus a small margin
+
+
+def test_the_figures_grids_have_the_relationships_sizes():
+    i_, k, s, p, a = (relationship(14).example[name] for name in ("i_", "k", "s", "p", "a"))
+    stretched_padded = (i_ - 1) * s + 1 + 2 * (k - 1 - p) + a
+    panels = figures.relationship_family("transposed").axes
+    assert [_columns(ax) for ax in panels] == [
+        i_,
+        stretched_padded,
+        k,
+        relationship(14).formula(**relationship(14).example),
+    ]
+    i, k, s = (relationship(7).example[name] for name in ("i", "k", "s"))
+    assert [_columns(ax) for ax in figures.relationship_family("pooling").axes] == [i, (i - k) // s + 1]
+
+
+def test_an_unknown_family_teaches():
+    with pytest.raises(ValueError, match="no family 'strided'; the guide's families are 'no padding', 'padding'"):
+        figures.relationship_family("strided")

@@ -8,7 +8,7 @@ import torch
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from cnn_lessons import ops, viz
+from cnn_lessons import drawing, explorers, ops
 
 MINUS = "\u2212"
 
@@ -28,14 +28,14 @@ MINUS = "\u2212"
     ],
 )
 def test_format_number(value, text):
-    assert viz.format_number(value) == text
+    assert drawing.format_number(value) == text
 
 
 def test_draw_grid_annotates_every_cell_for_a_static_figure():
     fig = Figure(figsize=(3, 3))
     ax = fig.add_subplot()
     kernel = ops.CLASSIC_KERNELS["sobel x"]
-    grid = viz.draw_grid(ax, kernel, cmap=viz.DIVERGING, title="Sobel x")
+    grid = drawing.draw_grid(ax, kernel, cmap=drawing.DIVERGING, title="Sobel x")
     assert grid.shape == (3, 3)
     assert grid.get_texts() == [[MINUS + "1", "0", "1"], [MINUS + "2", "0", "2"], [MINUS + "1", "0", "1"]]
     assert grid.patches[1][0].get_facecolor()[2] > grid.patches[1][0].get_facecolor()[0]  # negative: blue
@@ -44,13 +44,13 @@ def test_draw_grid_annotates_every_cell_for_a_static_figure():
     assert ax.get_ylim()[0] > ax.get_ylim()[1]  # y points down: row 0 on top
     assert ax.get_title() == "Sobel x"
     fig.savefig(io.BytesIO(), format="png")
-    row = viz.draw_grid(Figure().add_subplot(), [1, 2, 3])  # a 1-D row
+    row = drawing.draw_grid(Figure().add_subplot(), [1, 2, 3])  # a 1-D row
     assert row.shape == (1, 3) and row.get_texts() == [["1", "2", "3"]]
 
 
 def test_grid_updates_in_place():
     ax = Figure().add_subplot()
-    grid = viz.Grid(ax, (2, 3))
+    grid = drawing.Grid(ax, (2, 3))
     patches, texts = list(ax.patches), list(ax.texts)
     grid.set_values([[1, 2, 3], [4, 5, 6]], show=[[True, False, True], [False, True, False]])
     assert grid.get_texts() == [["1", "", "3"], ["", "5", ""]]
@@ -67,19 +67,19 @@ def test_grid_updates_in_place():
 
 def test_step_equation_writes_the_sum_out():
     step = ops.window_step1d([3, 1, 0, 2, 5, 4], [1, 2, -1], 3)
-    assert viz.step_equation(step) == "out[3] = 2\u00b71 + 5\u00b72 + 4\u00b7(\u22121) = 8"
-    assert viz.step_equation(step, html=True).endswith("= <b>8</b>")
+    assert explorers.step_equation(step) == "out[3] = 2\u00b71 + 5\u00b72 + 4\u00b7(\u22121) = 8"
+    assert explorers.step_equation(step, html=True).endswith("= <b>8</b>")
     step2d = ops.window_step2d(torch.arange(25.0).reshape(5, 5), torch.ones(4, 4), (1, 0))
-    long = viz.step_equation(step2d, max_terms=5)
+    long = explorers.step_equation(step2d, max_terms=5)
     assert long.startswith("out[1, 0] = 5\u00b71 + 6\u00b71 + ") and "\u2026" in long
-    assert long.count("+") == 4 and long.endswith(f"= {viz.format_number(step2d.total)}")
+    assert long.count("+") == 4 and long.endswith(f"= {drawing.format_number(step2d.total)}")
 
 
 def test_step_through_view_draws_once_for_static_figures(tmp_path):
     fig = Figure()
     step1d = ops.window_step1d([1, 2, 3, 4, 5], [1, -1], 2, padding=1)
     step2d = ops.window_step2d(torch.arange(9.0).reshape(3, 3), [[1, 0], [0, -1]], (1, 1), padding=1)
-    view = viz.StepThroughView(fig, step1d, step2d, padding1d=(1, 1), padding2d=((1, 1), (1, 1)))
+    view = explorers.StepThroughView(fig, step1d, step2d, padding1d=(1, 1), padding2d=((1, 1), (1, 1)))
     assert tuple(fig.get_size_inches()) == pytest.approx(view.figsize)
     assert fig.get_size_inches()[0] <= 9.01
     view.update(
@@ -104,7 +104,7 @@ def _pixels(fig: Figure) -> np.ndarray:
 
 def _still_image_figure(data, cmap="gray_r"):
     fig = Figure(figsize=(2, 2), dpi=50)
-    image = viz._still_image(fig.add_subplot(), data, cmap, (0.0, 1.0))
+    image = drawing.still_image(fig.add_subplot(), data, cmap, (0.0, 1.0))
     return fig, image
 
 

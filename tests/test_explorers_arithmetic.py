@@ -6,7 +6,7 @@ the explorer shows, autograd for receptive fields), not from ``cnn_lessons.expla
 Sweeps (what "every combination" means here):
 
 - every slider combination, 1-D and 2-D: input size x kernel x padding (0..4 and 'valid'/'same'/'full') x stride x
-  dilation x padding mode, 38,400 configurations in 1-D and 17,280 in 2-D, through ``explain.conv_outcome`` (the
+  dilation x padding mode, 38,400 configurations in 1-D and 17,280 in 2-D, through ``explorers.conv_outcome`` (the
   decision the explorer displays) against torch;
 - through the explorer itself (figure read back, taps, layer line evaluated): every combination of kernel x
   padding x stride x dilation x padding mode (1,920) in 1-D at two input sizes each (3,840 configurations:
@@ -26,8 +26,8 @@ import torch.nn.functional as F
 from explorer_checks import artists, watch_drawing
 from torch import nn
 
-from cnn_lessons import explain, viz
-from cnn_lessons.widgets import ConvArithmeticExplorer, ReceptiveFieldExplorer
+from cnn_lessons import drawing, explorers
+from cnn_lessons.explorers import ConvArithmeticExplorer, ReceptiveFieldExplorer
 
 PACKAGE = Path(__file__).resolve().parents[1] / "cnn_lessons"
 CHOICES = [("custom", p) for p in range(5)] + [(word, None) for word in ("valid", "same", "full")]
@@ -114,7 +114,7 @@ def tap_cells(explorer):
 def problem_text(explorer):
     lines = explorer.view.lines
     shown = " ".join(t.get_text() for t in lines if t.get_text())
-    if shown and mcolors.same_color(lines[0].get_color(), viz.ARITHMETIC_COLORS["problem"]):
+    if shown and mcolors.same_color(lines[0].get_color(), drawing.ARITHMETIC_COLORS["problem"]):
         return shown
     return ""
 
@@ -147,7 +147,9 @@ def check_shown(explorer):
         assert drawn_output_cells(explorer) == 0 and tap_cells(explorer) == []
         assert problem_text(explorer), "a refused configuration must be explained"
         no_output = view.no_output2d if dims == 2 else view.no_output1d
-        assert no_output.get_visible() and mcolors.same_color(no_output.get_facecolor(), viz.ARITHMETIC_COLORS["none"])
+        assert no_output.get_visible() and mcolors.same_color(
+            no_output.get_facecolor(), drawing.ARITHMETIC_COLORS["none"]
+        )
         assert explorer.position.disabled and explorer.position.max == 0
         with pytest.raises((RuntimeError, ValueError)):
             eval(line, {"nn": nn})(x)
@@ -175,13 +177,13 @@ def check_shown(explorer):
 
 @pytest.mark.parametrize("dims, sizes", [(1, range(1, 21)), (2, range(1, 10))])
 def test_every_slider_combination_decides_like_torch(dims, sizes):
-    """The decision the explorer displays (explain.conv_outcome) for every slider combination, against torch."""
+    """The decision the explorer displays (explorers.conv_outcome) for every slider combination, against torch."""
     count = 0
     for size, kernel_size, (choice, value), stride, dilation, mode in product(
         sizes, range(1, 6), CHOICES, range(1, 5), range(1, 4), MODES
     ):
         padding = value if choice == "custom" else choice
-        outcome = explain.conv_outcome(size, kernel_size, stride, padding, dilation, mode)
+        outcome = explorers.conv_outcome(size, kernel_size, stride, padding, dilation, mode)
         expected = torch_output_size(dims, size, kernel_size, stride, padding, dilation, mode)
         assert outcome.output_size == expected, (size, kernel_size, padding, stride, dilation, mode)
         assert (outcome.problem is None) == (expected is not None)
@@ -258,7 +260,7 @@ def test_padding_cells_show_the_values_torch_pads_with(mode, dims):
     n = 8
     pad = np.ones((n,) * d, dtype=bool)
     pad[(slice(2, 6),) * d] = False
-    grey, white = mcolors.to_rgba(viz.ARITHMETIC_COLORS["pad"]), mcolors.to_rgba(viz.ARITHMETIC_COLORS["input"])
+    grey, white = mcolors.to_rgba(drawing.ARITHMETIC_COLORS["pad"]), mcolors.to_rgba(drawing.ARITHMETIC_COLORS["input"])
     taps = {tuple(c) for c in tap_cells(explorer)}
     for index, is_pad in enumerate(pad.reshape(-1)):
         where = tuple(divmod(index, n)) if d == 2 else (index,)
@@ -343,7 +345,7 @@ def test_stride_leaves_cells_unreached_and_marks_them():
     # (8 + 0 - 2 - 1) = 5 is odd: with stride 2 the last row and column never fall under a tap
     explorer = ConvArithmeticExplorer("2-D", size=8, kernel_size=3, padding=0, stride=2)
     faces = explorer.view.cells2d.get_facecolor().reshape(8, 8, 4)
-    tint = mcolors.to_rgba(viz.ARITHMETIC_COLORS["unreached"])
+    tint = mcolors.to_rgba(drawing.ARITHMETIC_COLORS["unreached"])
     x = torch.zeros(1, 1, 8, 8, requires_grad=True)
     F.conv2d(x, torch.ones(1, 1, 3, 3), stride=2).sum().backward()
     never = x.grad[0, 0] == 0  # no output depends on these cells
@@ -387,7 +389,7 @@ def test_position_slider_follows_the_output_size_and_moves_the_taps():
 
 def test_padding_slider_is_disabled_unless_custom():
     explorer = ConvArithmeticExplorer()
-    for choice in explain.PADDING_CHOICES:
+    for choice in explorers.PADDING_CHOICES:
         explorer.padding_choice.value = choice
         assert explorer.padding.disabled == (choice != "custom")
     explorer.close()
@@ -419,7 +421,7 @@ def shown_field(explorer):
 def shown_inputs(explorer):
     """Input cells drawn as feeding the chosen output (the input row is the first ``input_size`` cells)."""
     faces = explorer.view.cells.get_facecolor()[: explorer.input_size.value]
-    feeds = mcolors.to_rgba(viz.RF_COLORS["feeds"])
+    feeds = mcolors.to_rgba(explorers.RF_COLORS["feeds"])
     return [i for i, face in enumerate(faces) if tuple(face) == feeds]
 
 
@@ -557,12 +559,14 @@ def test_static_figure_is_the_same_picture_on_a_new_figure(make):
     explorer = make()
     fig = explorer.static_figure()
     assert fig is not explorer.fig and tuple(fig.get_size_inches()) == tuple(explorer.fig.get_size_inches())
-    texts = [t.get_text() for ax in fig.axes for c in ax.collections if isinstance(c, viz.TextBatch) for t in c.texts]
+    texts = [
+        t.get_text() for ax in fig.axes for c in ax.collections if isinstance(c, drawing.TextBatch) for t in c.texts
+    ]
     mine = [
         t.get_text()
         for ax in explorer.fig.axes
         for c in ax.collections
-        if isinstance(c, viz.TextBatch)
+        if isinstance(c, drawing.TextBatch)
         for t in c.texts
     ]
     assert texts == mine
@@ -576,10 +580,3 @@ def test_bad_constructor_arguments():
         ConvArithmeticExplorer("2-D", size=12)
     with pytest.raises(ValueError, match="give 1 to 4 layers"):
         ReceptiveFieldExplorer([])
-
-
-def test_explain_is_pure():
-    tree = ast.parse((PACKAGE / "explain.py").read_text())
-    names = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
-    names |= {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
-    assert not any("matplotlib" in name or "widgets" in name or "viz" in name for name in names if name)

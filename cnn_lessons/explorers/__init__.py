@@ -1,0 +1,115 @@
+"""The lessons' interactive explorers: ipywidgets controls over a picture drawn in place.
+
+Each explorer module holds three parts, in this order: its picture as data (pure functions of the controls'
+values: no matplotlib, no widgets), its view (artists made once from :mod:`cnn_lessons.drawing`, updated in
+place) and its controls (ipywidgets wiring only). :mod:`~cnn_lessons.explorers._base` holds what every explorer
+repeats, and registers every subclass of :class:`Explorer` (:func:`registered`). A lesson says
+``from cnn_lessons import explorers`` and ends a cell with ``explorers.ConvArithmeticExplorer()``.
+
+- :class:`StepThroughExplorer`: one output at a time, 1-D and 2-D, correlation or convolution (lesson 01).
+- :class:`KernelPicker`: classic 3x3 kernels on a real photo (lesson 01).
+- :class:`ConvArithmeticExplorer`: padding, stride, dilation and padding modes, 1-D and 2-D (lesson 02).
+- :class:`ReceptiveFieldExplorer`: how one output's receptive field grows through a stack of layers (lesson 02).
+- :class:`FeatureMapExplorer`: a trained network's feature maps, per image, layer and channel (lesson 03).
+- :class:`ModelExplorer`: parameters per stage and the summary of the classic architectures (lesson 04).
+"""
+
+from __future__ import annotations
+
+from cnn_lessons.explorers._base import (
+    FRAME_PNG_COMPRESS_LEVEL,
+    Busy,
+    Explorer,
+    ExplorerCanvas,
+    explorer_canvas,
+    frame_png,
+    registered,
+    slider,
+)
+from cnn_lessons.explorers.conv_arithmetic import (
+    DIMS,
+    PADDING_CHOICES,
+    ConvArithmeticExplorer,
+    ConvArithmeticView,
+    ConvOutcome,
+    ConvPicture,
+    conv_outcome,
+    conv_picture,
+    demo_input,
+    output_size_formula,
+    torch_line,
+)
+from cnn_lessons.explorers.feature_maps import (
+    FeatureMapExplorer,
+    FeatureMapView,
+)
+from cnn_lessons.explorers.kernel_picker import (
+    KERNEL_NOTES,
+    KernelPicker,
+    KernelPickerView,
+)
+from cnn_lessons.explorers.model_zoo import (
+    ModelExplorer,
+    StageParameterView,
+)
+from cnn_lessons.explorers.receptive_field import (
+    RF_COLORS,
+    ReceptiveFieldExplorer,
+    ReceptiveFieldView,
+    RFPicture,
+    receptive_field_formula,
+    receptive_field_picture,
+)
+from cnn_lessons.explorers.step_through import (
+    DEFAULT_IMAGE,
+    DEFAULT_IMAGE_KERNEL,
+    DEFAULT_KERNEL,
+    DEFAULT_SIGNAL,
+    MODES,
+    StepThroughExplorer,
+    StepThroughView,
+    step_equation,
+)
+
+__all__ = [
+    "FRAME_PNG_COMPRESS_LEVEL",
+    "frame_png",
+    "Explorer",
+    "ExplorerCanvas",
+    "slider",
+    "explorer_canvas",
+    "Busy",
+    "registered",
+    "step_equation",
+    "StepThroughView",
+    "MODES",
+    "DEFAULT_SIGNAL",
+    "DEFAULT_KERNEL",
+    "DEFAULT_IMAGE",
+    "DEFAULT_IMAGE_KERNEL",
+    "StepThroughExplorer",
+    "KernelPicker",
+    "KernelPickerView",
+    "KERNEL_NOTES",
+    "PADDING_CHOICES",
+    "demo_input",
+    "ConvPicture",
+    "torch_line",
+    "output_size_formula",
+    "ConvOutcome",
+    "conv_outcome",
+    "conv_picture",
+    "ConvArithmeticView",
+    "DIMS",
+    "ConvArithmeticExplorer",
+    "RFPicture",
+    "receptive_field_formula",
+    "receptive_field_picture",
+    "RF_COLORS",
+    "ReceptiveFieldView",
+    "ReceptiveFieldExplorer",
+    "StageParameterView",
+    "ModelExplorer",
+    "FeatureMapView",
+    "FeatureMapExplorer",
+]
