@@ -211,7 +211,7 @@ def _transposed_cases(sizes, kernels, strides, paddings, names) -> Callable[[], 
     return cases
 
 
-_FLOOR = r"\left\lfloor \frac{%s}{s} \right\rfloor + 1"
+_FLOOR = r"\lfloor (%s) / s \rfloor + 1"
 
 RELATIONSHIPS: tuple[Relationship, ...] = (
     Relationship(
@@ -347,7 +347,7 @@ RELATIONSHIPS: tuple[Relationship, ...] = (
         number=12,
         family="transposed",
         condition="transpose of: no zero padding, stride s, s divides i - k",
-        direct="input stretched by s - 1 zeros, k' = k, s' = 1, p' = k - 1",
+        direct="input stretched (s - 1 zeros between values), k' = k, s' = 1, p' = k - 1",
         latex="o' = s(i' - 1) + k",
         expression="{s}*({i_} - 1) + {k}",
         formula=lambda i_, k, s: s * (i_ - 1) + k,
@@ -360,7 +360,7 @@ RELATIONSHIPS: tuple[Relationship, ...] = (
         number=13,
         family="transposed",
         condition="transpose of: zero padding p, stride s, s divides i + 2p - k",
-        direct="input stretched by s - 1 zeros, k' = k, s' = 1, p' = k - p - 1",
+        direct="input stretched (s - 1 zeros between values), k' = k, s' = 1, p' = k - p - 1",
         latex="o' = s(i' - 1) + k - 2p",
         expression="{s}*({i_} - 1) + {k} - 2*{p}",
         formula=lambda i_, k, s, p: s * (i_ - 1) + k - 2 * p,
@@ -373,7 +373,10 @@ RELATIONSHIPS: tuple[Relationship, ...] = (
         number=14,
         family="transposed",
         condition="transpose of: zero padding p, stride s, a = (i + 2p - k) mod s",
-        direct="input stretched by s - 1 zeros, k' = k, s' = 1, p' = k - p - 1, a more zeros at bottom/right",
+        direct=(
+            "input stretched (s - 1 zeros between values), k' = k, s' = 1, p' = k - p - 1, "
+            "plus a zeros at the bottom and right"
+        ),
         latex="o' = s(i' - 1) + a + k - 2p",
         expression="{s}*({i_} - 1) + {a} + {k} - 2*{p}",
         formula=lambda i_, k, s, p, a: s * (i_ - 1) + a + k - 2 * p,

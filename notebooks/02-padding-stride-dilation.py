@@ -39,7 +39,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from IPython.display import display
 
-from cnn_lessons import data, exercises, figures, widgets
+from cnn_lessons import data, exercises, explorers, figures, ops, relationships
 from cnn_lessons.arithmetic import (
     conv_output_size,
     conv_parameter_count,
@@ -309,215 +309,83 @@ for layers in stacks.values():
 # the PyTorch layer that has this configuration. Impossible combinations are explained in the widget.
 
 # %%
-widgets.ConvArithmeticExplorer()
+explorers.ConvArithmeticExplorer()
 
 # %% [markdown]
 # ## 6. The 15 relationships of convolution arithmetic
-# Dumoulin & Visin (arXiv:1603.07285) list the input-output relationships of convolutions, pooling and
-# transposed convolutions as fifteen numbered cases. Each cell below states one, computes it, and checks it
-# against PyTorch over many sizes. In their notation: input size $i$, kernel $k$, stride $s$, zero padding $p$,
-# output size $o$; square inputs and kernels, so one axis tells all (the checks use 2-D tensors anyway).
+# Dumoulin & Visin's *A guide to convolution arithmetic for deep learning* (arXiv:1603.07285) works through the
+# output size case by case, from a plain convolution (no padding, stride 1) to strided transposed and dilated
+# ones, and numbers the results 1 to 15. Each is the formula of section 1 under one condition, so they make a
+# good test: cover the formula column below and predict it from the condition. The guide's notation: input size
+# $i$, kernel size $k$, stride $s$, zero padding $p$, dilation $d$, output size $o$; a transposed convolution
+# maps $i'$ to $o'$. Inputs and kernels are square, so one axis tells all.
+#
+# `cnn_lessons.relationships` holds the fifteen as data: the condition, the formula, the configurations to try
+# and the PyTorch call that measures the true size. `check_relationship(n)` compares formula and PyTorch on
+# every configuration and stops at the first one where they differ. Below each formula, its worked example with
+# the numbers filled in (`//` rounds down, as $\lfloor \cdot \rfloor$ does):
 
 # %%
-SIZES = range(1, 16)
-
-
-def conv2d_size(i, k, s=1, p=0, d=1):
-    return F.conv2d(torch.zeros(1, 1, i, i), torch.zeros(1, 1, k, k), stride=s, padding=p, dilation=d).shape[-1]
-
-
-def fits(i, k, p=0, d=1):
-    return i + 2 * p >= d * (k - 1) + 1
-
-
-def check(number, formula, cases):
-    # assert `formula(case) == torch's size` for every case; report how many
-    count = 0
-    for case in cases:
-        expected, got = case["torch"](), formula(**case["args"])
-        assert got == expected, (number, case["args"], got, expected)
-        count += 1
-    print(f"Relationship {number:2d}: holds for {count} configurations")
-
+checks = [relationships.check_relationship(rel.number) for rel in relationships.RELATIONSHIPS]
+print(relationships.relationship_table(checks))
+print(f"\n{sum(check.configurations for check in checks)} configurations in all, each as PyTorch computes it")
 
 # %% [markdown]
-# **Relationship 1** (no zero padding, unit strides): $o = (i - k) + 1$.
+# Read down the families. Padding adds $2p$ positions, so half padding ($p = \lfloor k/2 \rfloor$, odd $k$)
+# keeps the size and full padding ($p = k - 1$) grows it by $k - 1$. Stride divides the number of window
+# positions and rounds down. Pooling (7) has exactly the size of an unpadded strided convolution (5): it slides
+# a window too, and only replaces the weighted sum by a maximum or a mean. Relationship 15 is section 1's
+# formula, with the dilated kernel's $k + (k - 1)(d - 1)$ positions in place of $k$ (section 4 draws its example).
+#
+# Each family's worked example, drawn:
 
 # %%
-check(1, lambda i, k: (i - k) + 1,
-      [{"args": dict(i=i, k=k), "torch": lambda i=i, k=k: conv2d_size(i, k)} for i in SIZES for k in SIZES if k <= i])
-
-# %% [markdown]
-# **Relationship 2** (zero padding $p$, unit strides): $o = (i - k) + 2p + 1$.
-
-# %%
-check(2, lambda i, k, p: (i - k) + 2 * p + 1,
-      [{"args": dict(i=i, k=k, p=p), "torch": lambda i=i, k=k, p=p: conv2d_size(i, k, p=p)}
-       for i in SIZES for k in SIZES for p in range(4) if fits(i, k, p)])
-
-# %% [markdown]
-# **Relationship 3** (half padding: odd $k = 2n + 1$, $p = \lfloor k/2 \rfloor = n$, unit strides): $o = i$.
-
-# %%
-check(3, lambda i, k: i,
-      [{"args": dict(i=i, k=k), "torch": lambda i=i, k=k: conv2d_size(i, k, p=k // 2)}
-       for i in SIZES for k in range(1, 16, 2)])
-
-# %% [markdown]
-# **Relationship 4** (full padding: $p = k - 1$, unit strides): $o = i + (k - 1)$.
-
-# %%
-check(4, lambda i, k: i + (k - 1),
-      [{"args": dict(i=i, k=k), "torch": lambda i=i, k=k: conv2d_size(i, k, p=k - 1)} for i in SIZES for k in SIZES])
-
-# %% [markdown]
-# **Relationship 5** (no zero padding, stride $s$): $o = \left\lfloor \frac{i - k}{s} \right\rfloor + 1$.
-
-# %%
-check(5, lambda i, k, s: (i - k) // s + 1,
-      [{"args": dict(i=i, k=k, s=s), "torch": lambda i=i, k=k, s=s: conv2d_size(i, k, s)}
-       for i in SIZES for k in SIZES for s in range(1, 5) if k <= i])
-
-# %% [markdown]
-# **Relationship 6** (zero padding $p$, stride $s$): $o = \left\lfloor \frac{i + 2p - k}{s} \right\rfloor + 1$.
-
-# %%
-check(6, lambda i, k, s, p: (i + 2 * p - k) // s + 1,
-      [{"args": dict(i=i, k=k, s=s, p=p), "torch": lambda i=i, k=k, s=s, p=p: conv2d_size(i, k, s, p)}
-       for i in SIZES for k in range(1, 8) for s in range(1, 5) for p in range(4) if fits(i, k, p)])
-
-
-# %% [markdown]
-# **Relationship 7** (pooling, no padding): $o = \left\lfloor \frac{i - k}{s} \right\rfloor + 1$, the same
-# as a convolution: pooling slides a window too, it only replaces the weighted sum by a max or a mean.
-
-# %%
-def pool2d_size(i, k, s, kind):
-    pool = F.max_pool2d if kind == "max" else F.avg_pool2d
-    return pool(torch.zeros(1, 1, i, i), k, s).shape[-1]
-
-
-check(7, lambda i, k, s, kind: (i - k) // s + 1,
-      [{"args": dict(i=i, k=k, s=s, kind=kind), "torch": lambda i=i, k=k, s=s, kind=kind: pool2d_size(i, k, s, kind)}
-       for i in SIZES for k in range(1, 6) for s in range(1, 4) for kind in ("max", "avg") if k <= i])
-
+for family in ("no padding", "padding", "stride", "pooling"):
+    rel = relationships.relationship(figures.FAMILY_RELATIONSHIP[family])
+    print(f"{family}, relationship {rel.number}: {rel.worked()}")
+    display(figures.relationship_family(family))
 
 # %% [markdown]
 # ### Transposed convolutions (relationships 8 to 14)
-# A transposed convolution goes the other way: it maps a convolution's output size $o$ back to its input size
-# $i$ (it is the gradient of the convolution with respect to its input, and what decoders use to upsample).
-# The guide's key observation: a transposed convolution **is** a direct convolution, with the kernel flipped,
-# of a zero-stretched and zero-padded input. Each relationship names the direct convolution: kernel $k' = k$,
-# stride $s' = 1$, padding $p'$, and, for strided ones, an input stretched by $s - 1$ zeros between its
-# values. The cells check both the size (against `F.conv_transpose2d`) and the numbers (the direct convolution
-# computes exactly what `conv_transpose2d` computes).
+# A transposed convolution runs the size arithmetic backwards: it takes a convolution's output size back to its
+# input size. Autograd uses it for a convolution's gradient with respect to its input, and decoders use it to
+# upsample. The guide shows that it is a direct convolution in disguise: put $s - 1$ zeros between neighbouring
+# input values (stretch), pad $k - 1 - p$ zeros on every side, and correlate with the kernel flipped in both
+# axes, stride 1. The table's checks of 8 to 14 compare the values as well as the sizes: on every configuration
+# this direct convolution (`ops.conv_transpose2d_as_direct`) computes what `F.conv_transpose2d` computes.
+# Here it is on relationship 14's example:
 
 # %%
-def stretch(y, s):
-    # put s - 1 zeros between neighbouring values along both spatial axes
-    n, c, h, w = y.shape
-    out = torch.zeros(n, c, (h - 1) * s + 1, (w - 1) * s + 1, dtype=y.dtype)
-    out[..., ::s, ::s] = y
-    return out
+print(ops.stretch(torch.arange(1, 10).view(3, 3), 2))  # stride 2: one zero between neighbours
 
+y = torch.arange(1.0, 10.0).view(1, 1, 3, 3)
+weight = torch.randn(1, 2, 3, 3)  # (in, out, kh, kw), PyTorch's layout for transposed convolutions
+direct = ops.conv_transpose2d_as_direct(y, weight, stride=2, padding=1, output_padding=1)
+by_torch = F.conv_transpose2d(y, weight, stride=2, padding=1, output_padding=1)
+assert torch.allclose(direct, by_torch, atol=1e-5)
+print("direct convolution == F.conv_transpose2d, output", tuple(by_torch.shape[-2:]),
+      "= conv_transpose_output_size:", conv_transpose_output_size(3, 3, stride=2, padding=1, output_padding=1))
+for rel in relationships.RELATIONSHIPS[7:14]:
+    print(f"relationship {rel.number:2d}, the direct convolution: {rel.direct}")
 
-def transposed_as_direct(y, weight, s, p, a=0):
-    # conv_transpose2d(y, weight, stride=s, padding=p, output_padding=a), written as a direct convolution:
-    # stretch by s, pad k - p - 1 on each side (plus a on the bottom/right), correlate with the flipped kernel
-    k = weight.shape[-1]
-    q = k - p - 1
-    padded = F.pad(stretch(y, s), (q, q + a, q, q + a))
-    return F.conv2d(padded, weight.flip(-1, -2).transpose(0, 1))
-
-
-def check_transposed(number, formula, cases):
-    # cases: (i', k, s, p, a); checks the size formula and the direct-convolution equivalence
-    count = 0
-    for i_, k, s, p, a in cases:
-        y = torch.randn(1, 2, i_, i_, dtype=torch.float64)
-        weight = torch.randn(2, 3, k, k, dtype=torch.float64)
-        expected = F.conv_transpose2d(y, weight, stride=s, padding=p, output_padding=a)
-        assert formula(i_, k, s, p, a) == expected.shape[-1] == conv_transpose_output_size(i_, k, s, p, a)
-        assert torch.allclose(transposed_as_direct(y, weight, s, p, a), expected)
-        count += 1
-    print(f"Relationship {number:2d}: size and values hold for {count} configurations")
-
+# %%
+display(figures.relationship_family("transposed"))
 
 # %% [markdown]
-# **Relationship 8** (transpose of no padding, unit strides): $k' = k$, $s' = s = 1$, $p' = k - 1$:
-# $o' = i' + (k - 1)$.
+# **Why `output_padding` exists.** With stride $s$ several input sizes give the same output size: with $k = 3$,
+# $s = 2$, $p = 1$, inputs of 5 and 6 both give 3. Going back, the transposed convolution has to be told which
+# one to return to. Relationship 14's $a = (i + 2p - k) \bmod s$ counts the positions at the end of the padded
+# input that the last window stopped short of (section 3); the guide adds $a$ zeros at the bottom and right of
+# the stretched, padded input, and PyTorch calls it `output_padding`. With that $a$, a convolution followed by a
+# transposed convolution always returns to $i$:
 
 # %%
-check_transposed(8, lambda i_, k, s, p, a: i_ + (k - 1), [(i_, k, 1, 0, 0) for i_ in range(1, 9) for k in range(1, 6)])
-
-# %% [markdown]
-# **Relationship 9** (transpose of zero padding $p$, unit strides): $p' = k - p - 1$:
-# $o' = i' + (k - 1) - 2p$.
-
-# %%
-check_transposed(9, lambda i_, k, s, p, a: i_ + (k - 1) - 2 * p,
-                 [(i_, k, 1, p, 0) for i_ in range(1, 9) for k in range(1, 6) for p in range(k) if i_ + k - 1 - 2 * p >= 1])
-
-# %% [markdown]
-# **Relationship 10** (transpose of half padding, odd $k$, $p = \lfloor k/2 \rfloor$): $p' = p$: $o' = i'$.
-
-# %%
-check_transposed(10, lambda i_, k, s, p, a: i_, [(i_, k, 1, k // 2, 0) for i_ in range(1, 9) for k in (1, 3, 5, 7)])
-
-# %% [markdown]
-# **Relationship 11** (transpose of full padding, $p = k - 1$): $p' = 0$: $o' = i' - (k - 1)$.
-
-# %%
-check_transposed(11, lambda i_, k, s, p, a: i_ - (k - 1), [(i_, k, 1, k - 1, 0) for i_ in range(1, 9) for k in range(1, 6) if k <= i_])
-
-# %% [markdown]
-# **Relationship 12** (transpose of no padding, stride $s$, when $i - k$ is a multiple of $s$): stretched input,
-# $s' = 1$, $p' = k - 1$: $o' = s(i' - 1) + k$.
-
-# %%
-check_transposed(12, lambda i_, k, s, p, a: s * (i_ - 1) + k,
-                 [(i_, k, s, 0, 0) for i_ in range(1, 7) for k in range(1, 6) for s in range(2, 4)])
-
-# %% [markdown]
-# **Relationship 13** (transpose of zero padding $p$, stride $s$, when $i + 2p - k$ is a multiple of $s$):
-# $p' = k - p - 1$: $o' = s(i' - 1) + k - 2p$.
-
-# %%
-check_transposed(13, lambda i_, k, s, p, a: s * (i_ - 1) + k - 2 * p,
-                 [(i_, k, s, p, 0) for i_ in range(1, 7) for k in range(1, 6) for s in range(2, 4) for p in range(k)
-                  if s * (i_ - 1) + k - 2 * p >= 1])
-
-# %% [markdown]
-# **Relationship 14** (the general case: $a = (i + 2p - k) \bmod s$): with stride, several input sizes give the
-# same output size, so the transposed convolution needs to be told which one to produce. The guide adds $a$
-# zeros to the bottom and right; PyTorch calls $a$ `output_padding`: $o' = s(i' - 1) + a + k - 2p$.
-# Going forward from every input size $i$ and back must give $i$ again:
-
-# %%
-round_trips = 0
-for i in range(1, 14):
-    for k, s, p in itertools.product(range(1, 6), range(2, 4), range(3)):
-        if not fits(i, k, p) or p > k - 1:
-            continue
-        o = conv_output_size(i, k, s, p)
-        a = (i + 2 * p - k) % s
-        assert s * (o - 1) + a + k - 2 * p == i  # relationship 14 restores the input size
-        assert F.conv_transpose2d(torch.zeros(1, 1, o, o), torch.zeros(1, 1, k, k), stride=s, padding=p,
-                                  output_padding=a).shape[-1] == i
-        round_trips += 1
-print(f"conv then transposed conv returns to i for {round_trips} configurations")
-check_transposed(14, lambda i_, k, s, p, a: s * (i_ - 1) + a + k - 2 * p,
-                 [(i_, k, s, p, a) for i_ in range(1, 6) for k in range(1, 6) for s in range(2, 4) for p in range(k)
-                  for a in range(s) if s * (i_ - 1) + a + k - 2 * p >= 1])
-
-# %% [markdown]
-# **Relationship 15** (dilated convolution): $o = \left\lfloor \frac{i + 2p - k - (k - 1)(d - 1)}{s} \right\rfloor + 1$,
-# the general formula of section 1 written with the effective kernel size $k + (k - 1)(d - 1)$.
-
-# %%
-check(15, lambda i, k, s, p, d: (i + 2 * p - k - (k - 1) * (d - 1)) // s + 1,
-      [{"args": dict(i=i, k=k, s=s, p=p, d=d), "torch": lambda i=i, k=k, s=s, p=p, d=d: conv2d_size(i, k, s, p, d)}
-       for i in SIZES for k in range(1, 6) for s in range(1, 4) for p in range(3) for d in range(1, 4) if fits(i, k, p, d)])
+for i in (5, 6):
+    o = conv_output_size(i, 3, stride=2, padding=1)
+    a = (i + 2 * 1 - 3) % 2
+    back = F.conv_transpose2d(torch.zeros(1, 1, o, o), torch.zeros(1, 1, 3, 3), stride=2, padding=1, output_padding=a)
+    print(f"i = {i} -> conv: o = {o} -> transposed conv with a = {a}: {back.shape[-1]}")
+print(f"conv, then transposed conv, returns to i in {relationships.check_round_trips()} configurations")
 
 # %% [markdown]
 # ## 7. Pooling: max, average and `ceil_mode`
@@ -579,7 +447,7 @@ for name, layers in stems.items():
 display(figures.draw("02-receptive-field-dilated"))
 
 # %%
-widgets.ReceptiveFieldExplorer()
+explorers.ReceptiveFieldExplorer()
 
 
 # %% [markdown]
