@@ -57,6 +57,7 @@ __all__ = [
 
 DPI = 150
 """Pixels per inch of the PNGs: sharp enough for slides, small enough for the repository."""
+_X = "\u00d7"  # the multiplication sign of sizes: 3×3
 _PNG_METADATA = {"Software": None}  # matplotlib writes its version otherwise; PNGs get no timestamp
 
 LESSON01_IMAGE = (
@@ -227,8 +228,6 @@ def relationship_family(family: str) -> Figure:
 
 
 # --- lesson 03 -------------------------------------------------------------------------------------------------
-
-_X = "\u00d7"
 
 
 def _shape_text(shape: tuple[int, ...]) -> str:
