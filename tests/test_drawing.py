@@ -141,3 +141,26 @@ def test_still_image_draws_what_a_fresh_image_draws_after_a_change(change):
     change(fresh, data)
     np.testing.assert_array_equal(changed, _pixels(fresh_fig))
     assert not np.array_equal(changed, _pixels(_still_image_figure(data)[0]))  # the change shows
+
+
+def test_naive_drawing_draws_each_label_and_cell_on_its_own(monkeypatch):
+    """The benchmarks' baseline: inside naive_drawing() the same grid draws one Text per label, one patch per cell."""
+    import matplotlib.patches
+    import matplotlib.text
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    texts, patches = [], []
+    monkeypatch.setattr(matplotlib.text.Text, "draw", lambda self, renderer: texts.append(self.get_text()))
+    monkeypatch.setattr(matplotlib.patches.Patch, "draw", lambda self, renderer: patches.append(self))
+    fig = Figure()
+    drawing.draw_grid(fig.add_subplot(), torch.arange(12).reshape(3, 4))
+    FigureCanvasAgg(fig).draw()
+    bulk_texts, bulk_patches = len(texts), len(patches)
+    with drawing.naive_drawing():
+        assert not drawing.bulk_drawing()
+        FigureCanvasAgg(fig).draw()
+    assert drawing.bulk_drawing()
+    naive = [text for text in texts[bulk_texts:] if text]  # (empty Texts: the axes' unused title slots)
+    assert sorted(naive, key=int) == [str(n) for n in range(12)]
+    assert len(patches) - 2 * bulk_patches >= 12  # the 12 cells, each its own patch (plus what bulk draws too)

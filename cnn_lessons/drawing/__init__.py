@@ -56,12 +56,13 @@ from cnn_lessons.drawing.style import (
     term,
 )
 from cnn_lessons.drawing.text import (
-    BULK_DRAWING,
     GlyphLabels,
     TextBatch,
     axes_title,
+    bulk_drawing,
     each_row,
     glyph_path,
+    naive_drawing,
     wrap,
 )
 
@@ -76,7 +77,8 @@ __all__ = [
     "ARITHMETIC_COLORS",
     "format_count",
     "glyph_path",
-    "BULK_DRAWING",
+    "bulk_drawing",
+    "naive_drawing",
     "GlyphLabels",
     "TextBatch",
     "each_row",

@@ -17,7 +17,7 @@ from matplotlib.patches import Polygon, Rectangle
 from matplotlib.path import Path
 
 from cnn_lessons.drawing.style import COLORS, DIVERGING, colormap, format_number
-from cnn_lessons.drawing.text import BULK_DRAWING, TextBatch, each_row
+from cnn_lessons.drawing.text import TextBatch, bulk_drawing, each_row
 
 __all__ = [
     "Grid",
@@ -224,7 +224,7 @@ def draw_grid(
 
 
 class CellCollection(PolyCollection):
-    """A ``PolyCollection`` of grid cells that draws naively (a Polygon per cell) when ``BULK_DRAWING`` is off.
+    """A ``PolyCollection`` of grid cells; inside :func:`~cnn_lessons.drawing.text.naive_drawing`, a Polygon per cell.
 
     :meth:`set_cells` takes ready-made closed paths (see :func:`cell_paths`, cached per grid shape), which is
     much cheaper than ``set_verts`` building a Path per cell on every update.
@@ -234,7 +234,7 @@ class CellCollection(PolyCollection):
         Collection.set_paths(self, list(paths))
 
     def draw(self, renderer) -> None:
-        if BULK_DRAWING or not self.get_visible():
+        if bulk_drawing() or not self.get_visible():
             super().draw(renderer)
             return
         paths = self.get_paths()

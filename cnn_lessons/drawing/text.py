@@ -2,10 +2,11 @@
 
 matplotlib draws each ``Text`` in about a millisecond, too slow for a slider step with a hundred numbers;
 :class:`TextBatch` lays out glyph outlines once (cached per character) and updates the labels in place.
-:data:`BULK_DRAWING` off draws each label as its own ``Text`` instead (the benchmarks' naive baseline)."""
+:func:`naive_drawing` draws each label as its own ``Text`` instead (the benchmarks' naive baseline)."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import textwrap
 
@@ -23,7 +24,8 @@ from cnn_lessons.drawing.style import COLORS
 
 __all__ = [
     "glyph_path",
-    "BULK_DRAWING",
+    "bulk_drawing",
+    "naive_drawing",
     "GlyphLabels",
     "TextBatch",
     "each_row",
@@ -127,7 +129,24 @@ def _each(value, count: int) -> list:
 BULK_DRAWING = True
 """Draw :class:`GlyphLabels` (and :class:`TextBatch`) and :class:`CellCollection` in bulk, one call each. Set to
 False, they draw every label as its own ``Text`` and every cell as its own ``Polygon``, the way matplotlib code
-usually draws such pictures: the same picture, drawn naively (``benchmarks/slider_latency.py``'s baseline)."""
+usually draws such pictures: the same picture, drawn naively (``benchmarks/slider_latency.py``'s baseline).
+Read it through :func:`bulk_drawing`, change it with :func:`naive_drawing`."""
+
+
+def bulk_drawing() -> bool:
+    """Whether the bulk artists draw in bulk now (:data:`BULK_DRAWING`, read when they draw)."""
+    return BULK_DRAWING
+
+
+@contextlib.contextmanager
+def naive_drawing():
+    """Inside this block every label is drawn as its own ``Text`` and every cell as its own ``Polygon``."""
+    global BULK_DRAWING
+    BULK_DRAWING = False
+    try:
+        yield
+    finally:
+        BULK_DRAWING = True
 
 
 def each_row(values, count: int) -> list:
@@ -195,7 +214,7 @@ class GlyphLabels(PathCollection):
         ]
 
     def draw(self, renderer) -> None:
-        if BULK_DRAWING or not self.get_visible():
+        if bulk_drawing() or not self.get_visible():
             super().draw(renderer)
             return
         for string, x, y, size, color, ha, va, weight, family, rotation in self._naive:  # one Text each, as usual

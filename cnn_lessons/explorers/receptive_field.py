@@ -5,7 +5,7 @@ Picture: :func:`receptive_field_picture`; view: :class:`ReceptiveFieldView`; con
 
 from __future__ import annotations
 
-from typing import NamedTuple
+import dataclasses
 
 import ipywidgets as widgets
 import matplotlib
@@ -42,7 +42,8 @@ __all__ = [
 ]
 
 
-class RFPicture(NamedTuple):
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class RFPicture:
     """What the receptive-field explorer shows for a stack of valid (unpadded) layers over a 1-D input.
 
     ``sizes[0]`` is the input length, ``sizes[l]`` layer l's output length (as many as fit: when layer m does not
@@ -57,10 +58,10 @@ class RFPicture(NamedTuple):
     fields: tuple[int, ...]
     jumps: tuple[int, ...]
     field: int
-    problem: str | None
-    position: int
-    influence: tuple[tuple[int, ...], ...]
-    edges: tuple[tuple[int, int, int], ...]
+    problem: str | None = None
+    position: int = 0
+    influence: tuple[tuple[int, ...], ...] = ()
+    edges: tuple[tuple[int, int, int], ...] = ()
     formula: str
 
     @property
@@ -121,7 +122,15 @@ def receptive_field_picture(layers, input_size: int, position: int = 0) -> RFPic
             break
     formula = receptive_field_formula(layers)
     if problem is not None:
-        return RFPicture(layers, tuple(sizes), fields, tuple(jumps), fields[-1], problem, 0, (), (), formula)
+        return RFPicture(
+            layers=layers,
+            sizes=tuple(sizes),
+            fields=fields,
+            jumps=tuple(jumps),
+            field=fields[-1],
+            problem=problem,
+            formula=formula,
+        )
     position = min(check_int("position", position, minimum=0), sizes[-1] - 1)
     influence = [[position]]
     edges = []
@@ -135,16 +144,15 @@ def receptive_field_picture(layers, input_size: int, position: int = 0) -> RFPic
         influence.insert(0, sorted(below))
     assert influence[0][-1] - influence[0][0] + 1 == fields[-1]
     return RFPicture(
-        layers,
-        tuple(sizes),
-        fields,
-        tuple(jumps),
-        fields[-1],
-        None,
-        position,
-        tuple(tuple(cells) for cells in influence),
-        tuple(edges),
-        formula,
+        layers=layers,
+        sizes=tuple(sizes),
+        fields=fields,
+        jumps=tuple(jumps),
+        field=fields[-1],
+        position=position,
+        influence=tuple(tuple(cells) for cells in influence),
+        edges=tuple(edges),
+        formula=formula,
     )
 
 
