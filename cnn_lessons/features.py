@@ -6,7 +6,7 @@
 
 Pure functions: the model is run in eval mode without gradients, its train/eval mode is restored, and the
 maps are copies on the CPU (an in-place activation later in the network cannot overwrite them).
-:class:`cnn_lessons.widgets.FeatureMapExplorer` shows them.
+:class:`cnn_lessons.explorers.FeatureMapExplorer` shows them.
 """
 
 from __future__ import annotations

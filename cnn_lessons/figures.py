@@ -1,4 +1,4 @@
-"""The lessons' static figures, drawn by :mod:`cnn_lessons.viz` and saved as PNGs (``cnn-lessons figures``).
+"""The lessons' static figures, drawn by :mod:`cnn_lessons.drawing` and saved as PNGs (``cnn-lessons figures``).
 
 Every figure in ``assets/figures`` comes from a function here, never from a drawing program, and the PNG bytes
 are reproducible: the same code and the same pinned packages (``requirements/constraints.txt``) give the same
@@ -119,7 +119,7 @@ def conv_arithmetic(
     """The convolution-arithmetic explorer's picture (lesson 02) for one configuration, as a still figure.
 
     The numbers come from :func:`cnn_lessons.explorers.conv_picture` (sizes by :mod:`cnn_lessons.arithmetic`,
-    taps by :mod:`cnn_lessons.ops`); ``position`` is the output cell whose taps are outlined (row-major).
+    padding by :mod:`cnn_lessons.ops`); ``position`` is the output cell whose taps are outlined (row-major).
     """
     fig = Figure()
     picture = explorers.conv_picture(dims, size, kernel_size, stride, padding, dilation, position=position)

@@ -131,6 +131,7 @@ def fit(
     split over cores, and when other programs keep the cores busy, threads that wait for each other made
     the digits CNN ten times slower (90 s instead of 6 s on a shared 2-core machine).
     """
+    # long: the training loop reads top to bottom as lesson 03 explains it (epochs, batches, evaluation, history)
     train_images, train_labels = _check_pair("train_data", train_data)
     test = None if test_data is None else _check_pair("test_data", test_data)
     epochs, batch_size = _positive("epochs", epochs), _positive("batch_size", batch_size)

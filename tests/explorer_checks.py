@@ -37,7 +37,7 @@ def watch_drawing(explorer, monkeypatch):
 # --- an explorer defined outside the package, exactly as CONTRIBUTING.md says to write one ---------------------
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class RunningSum:
     """The picture as data: a signal and its running sums over a window of ``width``."""
 
@@ -88,3 +88,6 @@ class TinyExplorer(explorers.Explorer):
 
     def _widgets(self):
         yield from (self.width, self.canvas, self.canvas.toolbar)
+
+    def __repr__(self) -> str:
+        return f"TinyExplorer(width={self.width.value})"

@@ -1,4 +1,4 @@
-"""cnn_lessons.viz: number formatting, annotated grids, written-out sums, static figures."""
+"""cnn_lessons.drawing: number formatting, annotated grids, written-out sums, static figures."""
 
 import io
 

@@ -1,7 +1,7 @@
 """Lesson 02's explorers driven headless: set a control's value, then read back what the figure shows.
 
 Expected values come from torch directly (``F.pad``, ``F.conv1d/2d``, the ``nn.Conv*d`` layer built from the line
-the explorer shows, autograd for receptive fields), not from ``cnn_lessons.explain``, which the explorers use.
+the explorer shows, autograd for receptive fields), not from the picture functions that the explorers use.
 
 Sweeps (what "every combination" means here):
 
@@ -114,7 +114,7 @@ def tap_cells(explorer):
 def problem_text(explorer):
     lines = explorer.view.lines
     shown = " ".join(t.get_text() for t in lines if t.get_text())
-    if shown and mcolors.same_color(lines[0].get_color(), drawing.ARITHMETIC_COLORS["problem"]):
+    if shown and mcolors.same_color(lines[0].get_color(), explorers.ARITHMETIC_COLORS["problem"]):
         return shown
     return ""
 
@@ -148,7 +148,7 @@ def check_shown(explorer):
         assert problem_text(explorer), "a refused configuration must be explained"
         no_output = view.no_output2d if dims == 2 else view.no_output1d
         assert no_output.get_visible() and mcolors.same_color(
-            no_output.get_facecolor(), drawing.ARITHMETIC_COLORS["none"]
+            no_output.get_facecolor(), explorers.ARITHMETIC_COLORS["none"]
         )
         assert explorer.position.disabled and explorer.position.max == 0
         with pytest.raises((RuntimeError, ValueError)):
@@ -260,7 +260,10 @@ def test_padding_cells_show_the_values_torch_pads_with(mode, dims):
     n = 8
     pad = np.ones((n,) * d, dtype=bool)
     pad[(slice(2, 6),) * d] = False
-    grey, white = mcolors.to_rgba(drawing.ARITHMETIC_COLORS["pad"]), mcolors.to_rgba(drawing.ARITHMETIC_COLORS["input"])
+    grey, white = (
+        mcolors.to_rgba(explorers.ARITHMETIC_COLORS["pad"]),
+        mcolors.to_rgba(explorers.ARITHMETIC_COLORS["input"]),
+    )
     taps = {tuple(c) for c in tap_cells(explorer)}
     for index, is_pad in enumerate(pad.reshape(-1)):
         where = tuple(divmod(index, n)) if d == 2 else (index,)
@@ -345,7 +348,7 @@ def test_stride_leaves_cells_unreached_and_marks_them():
     # (8 + 0 - 2 - 1) = 5 is odd: with stride 2 the last row and column never fall under a tap
     explorer = ConvArithmeticExplorer("2-D", size=8, kernel_size=3, padding=0, stride=2)
     faces = explorer.view.cells2d.get_facecolor().reshape(8, 8, 4)
-    tint = mcolors.to_rgba(drawing.ARITHMETIC_COLORS["unreached"])
+    tint = mcolors.to_rgba(explorers.ARITHMETIC_COLORS["unreached"])
     x = torch.zeros(1, 1, 8, 8, requires_grad=True)
     F.conv2d(x, torch.ones(1, 1, 3, 3), stride=2).sum().backward()
     never = x.grad[0, 0] == 0  # no output depends on these cells

@@ -21,7 +21,7 @@ TIMES, MINUS, ARROW = "\u00d7", "\u2212", "\u2192"
 
 
 def shown_strings(fig) -> list[str]:
-    """Every string the drawn figure shows: Text artists, and the labels viz draws in bulk."""
+    """Every string the drawn figure shows: Text artists, and the labels drawing draws in bulk."""
     FigureCanvasAgg(fig).draw()
     strings = [t.get_text() for t in fig.texts]
     for ax in fig.axes:

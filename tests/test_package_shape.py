@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from cnn_lessons import explorers, ops
+from cnn_lessons import drawing, explorers, ops
 from cnn_lessons.explorers import conv_arithmetic, receptive_field, step_through
 
 PACKAGE = Path(__file__).resolve().parents[1] / "cnn_lessons"
@@ -49,8 +49,17 @@ def test_function_local_imports_say_why(path):
     for function in (n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))):
         for node in ast.walk(function):
             if isinstance(node, (ast.Import, ast.ImportFrom)):
-                line, before = lines[node.lineno - 1], lines[node.lineno - 2].strip()
-                assert "#" in line or before.startswith("#"), f"{name(path)}:{node.lineno}: say why it is imported here"
+                said = lines[node.lineno - 1] + lines[node.lineno - 2]
+                assert "# imported here" in said, f"{name(path)}:{node.lineno}: say why (# imported here: ...)"
+
+
+@pytest.mark.parametrize("path", MODULES, ids=name)
+def test_long_functions_say_why(path):
+    lines = path.read_text().splitlines()
+    for function in (n for n in ast.walk(ast.parse("\n".join(lines))) if isinstance(n, ast.FunctionDef)):
+        body = lines[function.lineno - 1 : function.end_lineno]
+        if len(body) > 60:
+            assert any(line.strip().startswith("# long: ") for line in body), f"{name(path)}: {function.name}"
 
 
 def test_arrows_point_down():
@@ -100,7 +109,9 @@ def globals_used(function) -> set[str]:
 
 def drawing_library(value) -> bool:
     """matplotlib, the widgets, or an artist-making class of the engine (its pure text helpers are followed)."""
-    module = value.__name__ if isinstance(value, types.ModuleType) else getattr(value, "__module__", "") or ""
+    if isinstance(value, types.ModuleType):
+        return value.__name__.startswith((*DRAWING_LIBRARIES, "cnn_lessons.drawing", "cnn_lessons.explorers"))
+    module = getattr(value, "__module__", "") or ""
     return module.startswith(DRAWING_LIBRARIES) or (inspect.isclass(value) and module.startswith("cnn_lessons.drawing"))
 
 
@@ -144,7 +155,9 @@ def test_the_purity_check_can_fail():
     exec("import matplotlib.figure\ndef picture():\n    return matplotlib.figure.Figure()", namespace)
     exec("def indirect():\n    return picture()", namespace)
     exec("def fine():\n    return step_equation", namespace)  # pure: only text
-    for impure in ("picture", "indirect"):
+    namespace["drawing"] = drawing
+    exec("def through_the_engine():\n    return drawing.draw_grid", namespace)
+    for impure in ("picture", "indirect", "through_the_engine"):
         with pytest.raises(AssertionError, match="reaches"):
             check_pure(namespace[impure])
     check_pure(namespace["fine"])

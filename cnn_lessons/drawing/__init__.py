@@ -45,7 +45,6 @@ from cnn_lessons.drawing.images import (
     still_image,
 )
 from cnn_lessons.drawing.style import (
-    ARITHMETIC_COLORS,
     COLORS,
     DIVERGING,
     MINUS,
@@ -60,8 +59,6 @@ from cnn_lessons.drawing.text import (
     TextBatch,
     axes_title,
     bulk_drawing,
-    each_row,
-    glyph_path,
     naive_drawing,
     wrap,
 )
@@ -74,14 +71,11 @@ __all__ = [
     "format_number",
     "term",
     "colormap",
-    "ARITHMETIC_COLORS",
     "format_count",
-    "glyph_path",
     "bulk_drawing",
     "naive_drawing",
     "GlyphLabels",
     "TextBatch",
-    "each_row",
     "wrap",
     "axes_title",
     "Grid",

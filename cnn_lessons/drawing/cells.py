@@ -145,6 +145,7 @@ class Grid:
                 patch.set_facecolor(color)
 
     def set_textcolors(self, colors) -> None:
+        """Colour the numbers: one colour for all, or one per cell (nested lists)."""
         for text_row, color_row in zip(self.texts, _cell_values(colors, self.shape), strict=True):
             for text, color in zip(text_row, color_row, strict=True):
                 text.set_color(color)
@@ -176,6 +177,7 @@ class Grid:
 
 
 def outline(ax: Axes, *, fill_alpha: float = 0.0, linewidth: float = 2.6) -> Rectangle:
+    """A highlight rectangle on ``ax`` (a window, the current output), at (0, 0) until moved with ``set_bounds``."""
     color = COLORS["highlight"]
     patch = Rectangle(
         (0, 0), 1, 1, facecolor=mcolors.to_rgba(color, fill_alpha), edgecolor=color, linewidth=linewidth, zorder=3
@@ -231,6 +233,7 @@ class CellCollection(PolyCollection):
     """
 
     def set_cells(self, paths) -> None:
+        """Show these closed cell paths (from :func:`cell_paths`), replacing the ones shown."""
         Collection.set_paths(self, list(paths))
 
     def draw(self, renderer) -> None:
@@ -309,12 +312,14 @@ def cell_paths(rows: int, cols: int, inset: float = 0.0) -> tuple[Path, ...]:
 
 
 def cell_collection(ax: Axes, *, edgecolor=COLORS["edge"], linewidth: float = 0.8, zorder: float = 1):
+    """An empty :class:`CellCollection` of filled cells on ``ax``; fill it with ``set_cells``."""
     cells = CellCollection([], facecolors=COLORS["input"], edgecolors=edgecolor, linewidths=linewidth, zorder=zorder)
     ax.add_collection(cells, autolim=False)
     return cells
 
 
 def outline_collection(ax: Axes, *, linewidth: float = 2.2, zorder: float = 3, color=COLORS["highlight"]):
+    """An empty :class:`CellCollection` of unfilled outlines (highlighted cells) on ``ax``."""
     outlines = CellCollection([], facecolors="none", edgecolors=color, linewidths=linewidth, zorder=zorder)
     ax.add_collection(outlines, autolim=False)
     return outlines
@@ -322,6 +327,7 @@ def outline_collection(ax: Axes, *, linewidth: float = 2.2, zorder: float = 3, c
 
 @functools.lru_cache(maxsize=256)
 def cell_centres(rows: int, cols: int) -> np.ndarray:
+    """The (x, y) centre of every cell of a ``rows`` x ``cols`` grid, row-major (read-only, cached)."""
     centres = cell_squares(rows, cols).mean(axis=1)
     centres.setflags(write=False)
     return centres

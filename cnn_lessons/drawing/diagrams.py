@@ -13,8 +13,6 @@ import matplotlib.font_manager
 import matplotlib.patches
 import matplotlib.path
 import matplotlib.textpath
-import matplotlib.ticker
-import matplotlib.transforms
 from matplotlib.axes import Axes
 from matplotlib.patches import FancyArrowPatch
 
@@ -299,6 +297,7 @@ class BlockDiagram:
     """
 
     def __init__(self, ax: Axes, spec: DiagramSpec):
+        # long: makes every artist of the diagram once (boxes, labels, edges, merges, frames), in drawing order
         self.ax, self.spec = ax, spec
         box_w, places, (left, right, top, bottom) = _diagram_layout(spec)
         ax.set_xlim(left, right)

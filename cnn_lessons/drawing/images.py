@@ -3,12 +3,6 @@
 from __future__ import annotations
 
 import matplotlib
-import matplotlib.font_manager
-import matplotlib.patches
-import matplotlib.path
-import matplotlib.textpath
-import matplotlib.ticker
-import matplotlib.transforms
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.collections import LineCollection

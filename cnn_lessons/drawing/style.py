@@ -12,7 +12,6 @@ __all__ = [
     "format_number",
     "term",
     "colormap",
-    "ARITHMETIC_COLORS",
     "format_count",
 ]
 
@@ -55,6 +54,7 @@ def format_number(value, digits: int = 2) -> str:
 
 
 def term(value) -> str:
+    """A number as a term of a written-out sum: negative numbers in parentheses, ``(−1)``."""
     text = format_number(value)
     return f"({text})" if text.startswith(MINUS) else text
 
@@ -62,23 +62,6 @@ def term(value) -> str:
 def colormap(cmap):
     """A colormap by name (or the colormap itself)."""
     return matplotlib.colormaps[cmap] if isinstance(cmap, str) else cmap
-
-
-ARITHMETIC_COLORS = {
-    "input": "#ffffff",
-    "pad": "#e2e2e2",
-    "pad_text": "#6f6f6f",
-    "tap": COLORS["kernel"],
-    "unreached": "#f8d9d9",  # an input cell no tap ever lands on
-    "unreached_pad": "#dcc6c6",  # the same for a padding cell
-    "output": "#ffffff",
-    "current": COLORS["current"],
-    "none": "#c9c9c9",  # greyed: no output
-    "problem": "#9c2a00",
-    "border": "#4a4a4a",  # the unpadded input's outline
-    "formula": COLORS["text"],
-    "code": "#1f4e79",
-}
 
 
 def format_count(count: int) -> str:

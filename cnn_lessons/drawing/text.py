@@ -128,9 +128,9 @@ def _each(value, count: int) -> list:
 
 BULK_DRAWING = True
 """Draw :class:`GlyphLabels` (and :class:`TextBatch`) and :class:`CellCollection` in bulk, one call each. Set to
-False, they draw every label as its own ``Text`` and every cell as its own ``Polygon``, the way matplotlib code
-usually draws such pictures: the same picture, drawn naively (``benchmarks/slider_latency.py``'s baseline).
-Read it through :func:`bulk_drawing`, change it with :func:`naive_drawing`."""
+False (only through :func:`naive_drawing`), they draw every label as its own ``Text`` and every cell as its own
+``Polygon``, the way matplotlib code usually draws such pictures: the same picture, drawn naively
+(``benchmarks/slider_latency.py``'s baseline). Read it through :func:`bulk_drawing`."""
 
 
 def bulk_drawing() -> bool:
@@ -142,14 +142,15 @@ def bulk_drawing() -> bool:
 def naive_drawing():
     """Inside this block every label is drawn as its own ``Text`` and every cell as its own ``Polygon``."""
     global BULK_DRAWING
-    BULK_DRAWING = False
+    before, BULK_DRAWING = BULK_DRAWING, False
     try:
         yield
     finally:
-        BULK_DRAWING = True
+        BULK_DRAWING = before
 
 
 def each_row(values, count: int) -> list:
+    """``values`` for ``count`` items: repeated when there is one (or none: "none"), else as given."""
     values = list(values) if len(values) else ["none"]
     return values * count if len(values) == 1 else values
 
@@ -312,6 +313,7 @@ def _wrapped(text: str, width: int) -> tuple[str, ...]:
 
 
 def wrap(text: str, width: int) -> list[str]:
+    """``text`` wrapped to lines of at most ``width`` characters (cached: the same notes come back often)."""
     return list(_wrapped(text, width))
 
 

@@ -17,16 +17,14 @@ repeats, and registers every subclass of :class:`Explorer` (:func:`registered`).
 from __future__ import annotations
 
 from cnn_lessons.explorers._base import (
-    FRAME_PNG_COMPRESS_LEVEL,
-    Busy,
     Explorer,
     ExplorerCanvas,
     explorer_canvas,
     frame_png,
     registered,
-    slider,
 )
 from cnn_lessons.explorers.conv_arithmetic import (
+    ARITHMETIC_COLORS,
     DIMS,
     PADDING_CHOICES,
     ConvArithmeticExplorer,
@@ -72,13 +70,10 @@ from cnn_lessons.explorers.step_through import (
 )
 
 __all__ = [
-    "FRAME_PNG_COMPRESS_LEVEL",
     "frame_png",
     "Explorer",
     "ExplorerCanvas",
-    "slider",
     "explorer_canvas",
-    "Busy",
     "registered",
     "step_equation",
     "StepThroughView",
@@ -99,6 +94,7 @@ __all__ = [
     "ConvOutcome",
     "conv_outcome",
     "conv_picture",
+    "ARITHMETIC_COLORS",
     "ConvArithmeticView",
     "DIMS",
     "ConvArithmeticExplorer",

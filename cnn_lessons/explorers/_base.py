@@ -58,8 +58,8 @@ FRAME_PNG_COMPRESS_LEVEL = 1
 """zlib level of the PNG frames an explorer's canvas sends (ipympl's default, through PIL, is 6)."""
 
 
-def frame_png(rgba: np.ndarray, level: int = FRAME_PNG_COMPRESS_LEVEL) -> bytes:
-    """An (H, W, 4) uint8 RGBA array as an unfiltered PNG, zlib ``level``.
+def frame_png(rgba: np.ndarray, level: int | None = None) -> bytes:
+    """An (H, W, 4) uint8 RGBA array as an unfiltered PNG, zlib ``level`` (default :data:`FRAME_PNG_COMPRESS_LEVEL`).
 
     PIL chooses a PNG filter for every row by trying all five, which costs more than the compression itself
     for a canvas frame (4 of 6 ms for a 669x312 frame at level 1) and gains nothing on a frame that is mostly
@@ -67,6 +67,7 @@ def frame_png(rgba: np.ndarray, level: int = FRAME_PNG_COMPRESS_LEVEL) -> bytes:
     without filters (filter byte 0 on each row) is the PNG standard's simplest form and encodes in 30-40% of
     the time, at about the same size.
     """
+    level = FRAME_PNG_COMPRESS_LEVEL if level is None else level
     rgba = np.ascontiguousarray(rgba, dtype=np.uint8)
     if rgba.ndim != 3 or rgba.shape[2] != 4:
         raise ValueError(f"frame_png needs an (H, W, 4) RGBA array, got shape {rgba.shape}")
@@ -149,8 +150,8 @@ class Explorer:
     :meth:`_watch` with its controls; a change of any of them runs :meth:`update` once (changes that
     ``update`` itself makes to other controls, such as a slider's new range, run nothing). ``update``
     recomputes the picture, updates the view's artists in place and calls :meth:`_redraw`. Defining the
-    subclass registers it (:func:`registered`): the latency benchmarks and the frame and browser tests take
-    every explorer from there.
+    subclass (with its own ``update``) registers it (:func:`registered`): the latency benchmarks and the frame
+    tests take every explorer from there.
     """
 
     box: widgets.Box
@@ -159,7 +160,8 @@ class Explorer:
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        _REGISTRY.append(cls)
+        if cls.update is not Explorer.update:  # a class that can draw (not an abstract intermediate)
+            _REGISTRY.append(cls)
 
     def _show(self, fig: matplotlib.figure.Figure, *rows: widgets.Widget, below=(), toolbar_visible=False) -> None:
         """Put ``fig`` on an explorer canvas in :attr:`box`, after ``rows`` (widgets, one per row), before ``below``."""
@@ -174,7 +176,8 @@ class Explorer:
 
     def _on_change(self, change) -> None:
         if not self._updating.active:
-            self.update()
+            with self._updating:  # what update() does to other controls runs nothing more
+                self.update()
 
     @functools.cached_property
     def _updating(self) -> Busy:
@@ -237,19 +240,27 @@ class Explorer:
 
 
 class Busy:
-    """Re-entrancy guard: a callback that changes another control's range must not run the update twice."""
+    """Re-entrancy guard: a callback that changes another control's range must not run the update twice.
+
+    Blocks nest: the guard is active until the outermost ``with`` block ends."""
 
     def __init__(self):
-        self.active = False
+        self.depth = 0
+
+    @property
+    def active(self) -> bool:
+        """Whether an update is running."""
+        return self.depth > 0
 
     def __enter__(self):
-        self.active = True
+        self.depth += 1
 
     def __exit__(self, *exc):
-        self.active = False
+        self.depth -= 1
 
 
 def slider(description: str, value: int, low: int, high: int, width: str = "260px") -> widgets.IntSlider:
+    """An integer slider as the explorers lay it out (updates while dragged, labels 78 px wide)."""
     return widgets.IntSlider(
         value=value,
         min=low,

@@ -13,12 +13,6 @@ import ipywidgets as widgets
 import matplotlib
 import matplotlib.colors as mcolors
 import matplotlib.figure
-import matplotlib.font_manager
-import matplotlib.patches
-import matplotlib.path
-import matplotlib.textpath
-import matplotlib.ticker
-import matplotlib.transforms
 import numpy as np
 import torch
 from matplotlib.axes import Axes
@@ -42,12 +36,13 @@ from cnn_lessons.drawing.cells import (
     number_size,
     outline_collection,
 )
-from cnn_lessons.drawing.style import ARITHMETIC_COLORS, COLORS, MINUS, TIMES
+from cnn_lessons.drawing.style import COLORS, MINUS, TIMES
 from cnn_lessons.drawing.text import GlyphLabels, TextBatch, wrap
 from cnn_lessons.explorers._base import Explorer, slider
 from cnn_lessons.ops import PADDING_MODES, pad_input, padding_mode_problem
 
 __all__ = [
+    "ARITHMETIC_COLORS",
     "PADDING_CHOICES",
     "demo_input",
     "ConvPicture",
@@ -96,9 +91,9 @@ class ConvPicture:
     ``pads`` is None when the padding cannot be worked out ('same' with stride > 1); ``output_size`` is None and
     ``problem`` says why in words when torch refuses the configuration. ``padded`` holds the padded input's
     values (None when torch refuses the padding itself), ``is_padding`` marks its padding cells, ``taps`` the
-    padded indices under the kernel at ``position`` (rows then columns in 2-D, as ``ops.window_step*`` gives
-    them; empty when there is no output), ``reached`` per axis whether any tap of any output lands on that
-    padded index, ``window_starts`` per output index its first tap's padded index.
+    padded indices under the kernel at ``position`` (rows then columns in 2-D, the same as
+    ``ops.window_step*``'s; empty when there is no output), ``reached`` per axis whether any tap of any output
+    lands on that padded index, ``window_starts`` per output index its first tap's padded index.
     """
 
     dims: int
@@ -270,6 +265,7 @@ def conv_picture(
     held at the last cell when it is past the end. Never raises for a configuration torch refuses: ``problem``
     says why instead (from the ValueError of :mod:`cnn_lessons.arithmetic` or :func:`padding_mode_problem`).
     """
+    # long: one pass from the configuration to every record field; the steps share the padding resolved once
     if dims not in (1, 2):
         raise ValueError(f"dims must be 1 or 2, got {dims!r}")
     if padding_mode not in PADDING_MODES:
@@ -278,7 +274,7 @@ def conv_picture(
     span = effective_kernel_size(kernel_size, dilation)
     outcome = conv_outcome(size, kernel_size, stride, padding, dilation, padding_mode)  # padding resolved once
     pads, padded_size, output_size = outcome.pads, outcome.padded_size, outcome.output_size
-    line = torch_line(dims, kernel_size, stride, pads[0] if padding == "full" else padding, dilation, padding_mode)
+    line = torch_line(dims, kernel_size, stride, padding, dilation, padding_mode)
     if pads is None:  # 'same' with stride > 1: draw the input alone
         formula = f"o = \u230a(i + 2p {MINUS} d(k{MINUS}1) {MINUS} 1)/s\u230b + 1: no p fits"
         notes = ("padding='same' keeps the size only with stride 1",)
@@ -294,7 +290,7 @@ def conv_picture(
     inner = slice(pads[0], pads[0] + size) if pads else slice(0, size)
     is_padding[(inner,) * dims] = False
     padded = x if pads is None else None
-    if pads is not None and (output_size is not None or padding_mode_problem(size, *pads, padding_mode) is None):
+    if pads is not None and padding_mode_problem(size, *pads, padding_mode) is None:
         padded = pad_input(x, [pads] * dims, padding_mode)
     same = dict(dims=dims, size=size, kernel_size=kernel_size, stride=stride, padding=padding, dilation=dilation)
     same.update(padding_mode=padding_mode, input=x, pads=pads, padded_size=padded_size, span=span, padded=padded)
@@ -325,6 +321,23 @@ def conv_picture(
     )
 
 
+ARITHMETIC_COLORS = {
+    "input": "#ffffff",
+    "pad": "#e2e2e2",
+    "pad_text": "#6f6f6f",
+    "tap": COLORS["kernel"],
+    "unreached": "#f8d9d9",  # an input cell no tap ever lands on
+    "unreached_pad": "#dcc6c6",  # the same for a padding cell
+    "output": "#ffffff",
+    "current": COLORS["current"],
+    "none": "#c9c9c9",  # greyed: no output
+    "problem": "#9c2a00",
+    "border": "#4a4a4a",  # the unpadded input's outline
+    "formula": COLORS["text"],
+    "code": "#1f4e79",
+}
+
+
 _FIG_W, _FIG_H = 7.4, 4.55  # inches: every pixel costs time in ipympl's PNG frames
 
 
@@ -348,11 +361,12 @@ class ConvArithmeticView:
     dilation, unreached cells), the PyTorch layer and, when torch refuses the configuration, why in words, the
     output greyed out.
 
-    :meth:`update` takes a :class:`cnn_lessons.ConvPicture` and changes the existing artists only: a few
+    :meth:`update` takes a :class:`ConvPicture` and changes the existing artists only: a few
     collections, each drawing all its cells or labels in one call, so a redraw takes milliseconds.
     """
 
     def __init__(self, fig: Figure, *, fontsize: float = 10):
+        # long: makes every artist of the picture once (grids, taps, formula, notes), laid out in one place
         self.fig = fig
         self.fontsize = fontsize
         self.figsize = (_FIG_W, _FIG_H)
@@ -509,7 +523,7 @@ class ConvArithmeticView:
         self.legend_labels["pad"].set_text(f"padding ({picture.padding_mode})")
 
     def update(self, picture) -> None:
-        """Draw :class:`cnn_lessons.ConvPicture` ``picture`` (1-D or 2-D) with the existing artists."""
+        """Draw :class:`ConvPicture` ``picture`` (1-D or 2-D) with the existing artists."""
         two = picture.dims == 2
         self.ax_input2d.set_visible(two)
         self.ax_output2d.set_visible(two)
@@ -603,8 +617,8 @@ class ConvArithmeticExplorer(Explorer):
     'circular') and ``position`` (the output cell shown: its index, row-major in 2-D; its maximum follows the
     output size). ``readout`` (HTML) holds the PyTorch layer, ready to copy.
 
-    Every number comes from :func:`cnn_lessons.conv_picture` (arithmetic and ops underneath); the input
-    is :func:`cnn_lessons.demo_input`, small integers, so the values that reflect, replicate and circular
+    Every number comes from :func:`conv_picture` (sizes from arithmetic, padding from ops); the input
+    is :func:`demo_input`, small integers, so the values that reflect, replicate and circular
     padding copy are recognisable. Combinations torch refuses are explained in the figure, the output greyed out.
     """
 
@@ -685,7 +699,7 @@ class ConvArithmeticExplorer(Explorer):
         }
 
     def picture(self) -> ConvPicture:
-        """What the controls' values give (:func:`cnn_lessons.conv_picture`)."""
+        """What the controls' values give (:func:`conv_picture`)."""
         choice = self.padding_choice.value
         return conv_picture(
             1 if self.dims.value == "1-D" else 2,

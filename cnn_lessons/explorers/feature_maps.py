@@ -10,12 +10,6 @@ from html import escape
 import ipywidgets as widgets
 import matplotlib
 import matplotlib.figure
-import matplotlib.font_manager
-import matplotlib.patches
-import matplotlib.path
-import matplotlib.textpath
-import matplotlib.ticker
-import matplotlib.transforms
 import numpy as np
 import torch
 from matplotlib.axes import Axes
@@ -128,7 +122,7 @@ class FeatureMapExplorer(Explorer):
     and the channel, and the predicted class. Each image's maps are computed once, with a chunk of its
     neighbours in one forward pass (:func:`cnn_lessons.features.batch_activations`, see :meth:`activations`),
     and kept; the canvas shows
-    :class:`cnn_lessons.FeatureMapView`, updated in place.
+    :class:`FeatureMapView`, updated in place.
     """
 
     @classmethod
@@ -181,6 +175,7 @@ class FeatureMapExplorer(Explorer):
         self._watch(self.controls())
 
     def controls(self) -> list[widgets.ValueWidget]:
+        """The controls: image, layer, channel."""
         return [self.image, self.layer, self.channel]
 
     CHUNK_BYTES = 32 * 2**20

@@ -8,12 +8,6 @@ from __future__ import annotations
 import ipywidgets as widgets
 import matplotlib
 import matplotlib.figure
-import matplotlib.font_manager
-import matplotlib.patches
-import matplotlib.path
-import matplotlib.textpath
-import matplotlib.ticker
-import matplotlib.transforms
 import torch
 from matplotlib.figure import Figure
 
@@ -42,6 +36,7 @@ class KernelPickerView:
     """
 
     def __init__(self, fig: Figure, photo, kernel_shape=(3, 3), *, fontsize: float = 10):
+        # long: makes every artist of the picture once (photo, kernel grid, filtered photo, colour bar)
         self.fig = fig
         photo = torch.as_tensor(photo).detach().cpu()
         if photo.dim() != 2:

@@ -10,11 +10,6 @@ import html
 import ipywidgets as widgets
 import matplotlib
 import matplotlib.figure
-import matplotlib.font_manager
-import matplotlib.patches
-import matplotlib.path
-import matplotlib.textpath
-import matplotlib.ticker
 import matplotlib.transforms
 from matplotlib.figure import Figure
 
@@ -118,7 +113,7 @@ class ModelExplorer(Explorer):
 
     Controls: ``model`` (Dropdown over ``cnn_lessons.models.MODELS``). ``header`` (HTML) gives the totals,
     ``summary`` (HTML, a ``<pre>`` block) the torchinfo table, and the canvas shows
-    :class:`cnn_lessons.StageParameterView`, updated in place. Models are built on the meta device and
+    :class:`StageParameterView`, updated in place. Models are built on the meta device and
     their facts cached (:func:`model_facts`), so switching is quick after each model's first time.
     """
 

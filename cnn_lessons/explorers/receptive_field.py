@@ -11,12 +11,6 @@ import ipywidgets as widgets
 import matplotlib
 import matplotlib.colors as mcolors
 import matplotlib.figure
-import matplotlib.font_manager
-import matplotlib.patches
-import matplotlib.path
-import matplotlib.textpath
-import matplotlib.ticker
-import matplotlib.transforms
 import numpy as np
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
@@ -28,9 +22,10 @@ from cnn_lessons.arithmetic import (
     receptive_field,
 )
 from cnn_lessons.drawing.cells import cell_collection, cell_squares, outline_collection
-from cnn_lessons.drawing.style import ARITHMETIC_COLORS, COLORS, MINUS, TIMES
+from cnn_lessons.drawing.style import COLORS, MINUS, TIMES
 from cnn_lessons.drawing.text import GlyphLabels, TextBatch, wrap
 from cnn_lessons.explorers._base import Explorer, slider
+from cnn_lessons.explorers.conv_arithmetic import ARITHMETIC_COLORS
 
 __all__ = [
     "RFPicture",
@@ -99,6 +94,7 @@ def receptive_field_picture(layers, input_size: int, position: int = 0) -> RFPic
     (:func:`cnn_lessons.arithmetic.receptive_field`). With dilation the field can have holes: cells inside it
     that feed nothing.
     """
+    # long: walks the stack forward (sizes, fields) then backward (the cells that feed the output)
     layers = tuple(
         (
             check_int(f"kernel_size of layer {n + 1}", layer[0]),
@@ -181,7 +177,7 @@ class ReceptiveFieldView:
     the stack, the formula r = 1 + Σ d_l (k_l − 1) Π s_m with the numbers filled in and the matching
     ``receptive_field`` call. A layer that does not fit on the one below is a grey bar, explained in words.
 
-    :meth:`update` takes a :class:`cnn_lessons.RFPicture`; only existing artists change.
+    :meth:`update` takes a :class:`RFPicture`; only existing artists change.
     """
 
     def __init__(self, fig: Figure, *, max_layers: int = 4, fontsize: float = 10):
@@ -237,7 +233,8 @@ class ReceptiveFieldView:
         return np.asarray(index) * picture.jumps[layer] + (picture.fields[layer] - 1) / 2
 
     def update(self, picture) -> None:
-        """Draw :class:`cnn_lessons.RFPicture` ``picture`` with the existing artists."""
+        """Draw :class:`RFPicture` ``picture`` with the existing artists."""
+        # long: places every artist for the new stack in one pass, row by row, in drawing order
         count = len(picture.layers)
         width = picture.sizes[0]
         self.ax.set_xlim(-0.5, width + 0.5)
@@ -349,7 +346,7 @@ class ReceptiveFieldExplorer(Explorer):
     sliders disabled, so the figure below does not jump when the number of layers changes. The layers have no
     padding, so each output is shorter; a layer that does not fit is explained in the figure. The receptive
     field is :func:`cnn_lessons.arithmetic.receptive_field`; the cells that feed the chosen output come from
-    :func:`cnn_lessons.receptive_field_picture`.
+    :func:`receptive_field_picture`.
     """
 
     MAX_LAYERS = 4
@@ -385,6 +382,7 @@ class ReceptiveFieldExplorer(Explorer):
         self._watch(self.controls())
 
     def controls(self) -> list[widgets.IntSlider]:
+        """Every slider: the stack's size, input size, position, then each layer's kernel, stride, dilation."""
         return [self.layers, self.input_size, self.position, *self.kernels, *self.strides, *self.dilations]
 
     def stack(self) -> list[tuple[int, int, int]]:
@@ -394,6 +392,7 @@ class ReceptiveFieldExplorer(Explorer):
         ]
 
     def picture(self) -> RFPicture:
+        """What the controls' values give (:func:`receptive_field_picture`)."""
         return receptive_field_picture(self.stack(), self.input_size.value, self.position.value)
 
     def update(self) -> None:

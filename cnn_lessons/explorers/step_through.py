@@ -11,12 +11,6 @@ from html import escape
 import ipywidgets as widgets
 import matplotlib
 import matplotlib.figure
-import matplotlib.font_manager
-import matplotlib.patches
-import matplotlib.path
-import matplotlib.textpath
-import matplotlib.ticker
-import matplotlib.transforms
 import torch
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch
@@ -96,6 +90,7 @@ class StepThroughView:
         cell_inches: float | None = None,
         fontsize: float = 10,
     ):
+        # long: makes every artist of both pictures once (1-D rows, 2-D grids, windows, products, arrows)
         self.fig = fig
         padded_len = step1d.padded.shape[0]
         kernel_len = step1d.kernel.shape[0]

@@ -63,7 +63,13 @@ def summary_text(model: nn.Module, input_size, **kwargs) -> str:
         tensor = next(itertools.chain(model.parameters(), model.buffers()), None)
         kwargs["device"] = torch.device("cpu") if tensor is None else tensor.device
     text = str(torchinfo.summary(model, input_size=input_size, verbose=0, **kwargs))
-    return _TORCHINFO_UNIT.sub(lambda match: f"({torchinfo.Units[match.group(1)].value})", text)
+    return _TORCHINFO_UNIT.sub(_unit_letter, text)
+
+
+def _unit_letter(match) -> str:
+    """ "(Units.MEGABYTES)" -> "(M)"; a unit torchinfo does not know stays as written."""
+    unit = torchinfo.Units.__members__.get(match.group(1))
+    return f"({unit.value})" if unit is not None else match.group(0)
 
 
 _MODEL_INPUT_SIZES = {"lenet5": (1, 32, 32)}  # every other model: (3, 224, 224)

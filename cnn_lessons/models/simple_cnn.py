@@ -100,6 +100,7 @@ class SimpleCNN(nn.Sequential):
         activation: Callable[[], nn.Module] | nn.Module = nn.ReLU,
         global_pool: str | None = None,
     ):
+        # long: checks every argument with its own teaching message, then builds the blocks and the head
         in_channels = check_int("in_channels", in_channels)
         conv_channels = _positive_ints("conv_channels", conv_channels, "(8, 16)")
         kernel = _int_pair("kernel_size", kernel_size)
