@@ -116,17 +116,10 @@ def receptive_field_picture(layers, input_size: int, position: int = 0) -> RFPic
             below = "the input" if n == 0 else f"layer {n}"
             problem = f"layer {n + 1} does not fit on {below} ({sizes[-1]} cells): {error}"
             break
+    stack = dict(layers=layers, sizes=tuple(sizes), fields=fields, jumps=tuple(jumps), field=fields[-1])
     formula = receptive_field_formula(layers)
     if problem is not None:
-        return RFPicture(
-            layers=layers,
-            sizes=tuple(sizes),
-            fields=fields,
-            jumps=tuple(jumps),
-            field=fields[-1],
-            problem=problem,
-            formula=formula,
-        )
+        return RFPicture(**stack, problem=problem, formula=formula)
     position = min(check_int("position", position, minimum=0), sizes[-1] - 1)
     influence = [[position]]
     edges = []
@@ -139,17 +132,8 @@ def receptive_field_picture(layers, input_size: int, position: int = 0) -> RFPic
                 edges.append((n, i, i * stride + j * dilation))
         influence.insert(0, sorted(below))
     assert influence[0][-1] - influence[0][0] + 1 == fields[-1]
-    return RFPicture(
-        layers=layers,
-        sizes=tuple(sizes),
-        fields=fields,
-        jumps=tuple(jumps),
-        field=fields[-1],
-        position=position,
-        influence=tuple(tuple(cells) for cells in influence),
-        edges=tuple(edges),
-        formula=formula,
-    )
+    influence = tuple(tuple(cells) for cells in influence)
+    return RFPicture(**stack, position=position, influence=influence, edges=tuple(edges), formula=formula)
 
 
 RF_COLORS = {
