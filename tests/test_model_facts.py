@@ -45,6 +45,16 @@ def test_model_facts_numbers():
         model_facts("resnet1000")
 
 
+def test_model_facts_xception_on_299():
+    """Xception is summarised on the 3x299x299 images it was published at (Chollet, arXiv:1610.02357)."""
+    facts = model_facts("xception")
+    assert facts.input_size == model_input_size("xception") == (3, 299, 299)
+    assert facts.parameters == 22_855_952 == sum(facts.stages.values())
+    assert facts.multiply_adds == 8_357_403_496  # summed layer by layer in test_models.py
+    assert "[1, 2048, 10, 10]" in facts.summary and "[1, 64, 147, 147]" in facts.summary
+    assert re.search(r"^Total mult-adds \(G\): 8\.36$", facts.summary, flags=re.MULTILINE)
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_model_facts_agree_with_the_model(name):
     model = build_meta(name)

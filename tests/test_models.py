@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from cnn_lessons import models
-from cnn_lessons.arithmetic import receptive_field
+from cnn_lessons.arithmetic import multiply_adds, receptive_field
 from cnn_lessons.models import (
     BasicBlock,
     Bottleneck,
@@ -22,14 +22,19 @@ from cnn_lessons.models import (
     InvertedResidual,
     LayerNorm2d,
     MBConv,
+    SeparableConv2d,
     SqueezeExcitation,
     Transition,
+    XceptionBlock,
     count_parameters,
+    model_input_size,
     stage_parameter_counts,
 )
 
 # Published parameter counts of torchvision's reference implementations (num_classes=1000; GoogLeNet with
-# aux_logits=False). LeNet-5 as documented in models.lenet5 (full C3, C5 a 5x5 conv 16->120), by formula.
+# aux_logits=False); Xception, which torchvision lacks: Keras's keras.applications.Xception, its trainable
+# parameters (22,910,480 in all, the other 54,528 being batch-norm statistics; see test_xception_parameters_by_hand).
+# LeNet-5 as documented in models.lenet5 (full C3, C5 a 5x5 conv 16->120), by formula.
 LENET5_PARAMS = 6 * (25 + 1) + 16 * (6 * 25 + 1) + 120 * (16 * 25 + 1) + 84 * (120 + 1) + 10 * (84 + 1)
 REFERENCE_PARAMS = {
     "lenet5": LENET5_PARAMS,
@@ -42,6 +47,7 @@ REFERENCE_PARAMS = {
     "mobilenet_v2": 3_504_872,
     "efficientnet_b0": 5_288_548,
     "convnext_tiny": 28_589_128,
+    "xception": 22_855_952,
 }
 # Inputs of the last linear layer, so that a head for k classes has k * (features + 1) parameters.
 HEAD_FEATURES = {
@@ -55,6 +61,7 @@ HEAD_FEATURES = {
     "mobilenet_v2": 1280,
     "efficientnet_b0": 1280,
     "convnext_tiny": 768,
+    "xception": 2048,
 }
 NAMES = list(REFERENCE_PARAMS)
 
@@ -99,7 +106,7 @@ def test_parameter_count_matches_reference(name):
 def test_forward_gives_one_logit_per_class(name):
     torch.manual_seed(0)
     model = models.MODELS[name]()
-    x = torch.randn(1, 1, 32, 32) if name == "lenet5" else torch.randn(1, 3, 224, 224)
+    x = torch.randn(1, *model_input_size(name))  # 1x32x32 for LeNet-5, 3x299x299 for Xception, else 3x224x224
     out = run(model, x)
     expected_classes = 10 if name == "lenet5" else 1000
     assert out.shape == (1, expected_classes)
@@ -194,6 +201,90 @@ def test_models_have_a_receptive_field():
 
 
 # ----------------------------------------------------------------------------------------------------
+# Xception (Chollet, CVPR 2017, arXiv:1610.02357): its numbers from the paper's Figure 5, by hand
+# ----------------------------------------------------------------------------------------------------
+
+# (widths, stride) of each block of separable convs, written out again here from Figure 5 (not read from the
+# package): entry flow 64 -> 128, 128 -> 256, 256 -> 728, each ending in a 3x3/2 max pool; middle flow 8 x
+# three 728 -> 728; exit flow 728 -> 728 -> 1024 with a max pool. Feature map sides on a 299x299 input: the
+# unpadded 3x3/2 conv gives (299 - 3) // 2 + 1 = 149, the unpadded 3x3 conv 147, then each stride-2 block
+# (pool 3x3/2 padding 1, and its 1x1/2 shortcut) (n - 1) // 2 + 1: 74, 37, 19, and 10 after the exit block.
+XCEPTION_BLOCKS = [((64, 128, 128), 2), ((128, 256, 256), 2), ((256, 728, 728), 2)]
+XCEPTION_BLOCKS += [((728, 728, 728, 728), 1)] * 8 + [((728, 728, 1024), 2)]
+XCEPTION_SIDES = [147, 74, 37, *[19] * 9]  # the side each block's separable convs work at
+
+
+def separable(a, b):
+    return 9 * a + a * b  # depthwise 3x3 (one filter per channel) + pointwise 1x1, no biases
+
+
+def xception_block_params(widths, stride):
+    steps = sum(separable(a, b) + bn(b) for a, b in zip(widths[:-1], widths[1:], strict=True))
+    shortcut = widths[0] * widths[-1] + bn(widths[-1]) if stride == 2 else 0  # 1x1/2 conv + BN, or identity
+    return steps + shortcut
+
+
+def test_xception_parameters_by_hand():
+    stem = 3 * 32 * 9 + bn(32) + 32 * 64 * 9 + bn(64)  # two ordinary 3x3 convs, no bias, each with BN
+    blocks = sum(xception_block_params(widths, stride) for widths, stride in XCEPTION_BLOCKS)
+    exit_convs = separable(1024, 1536) + bn(1536) + separable(1536, 2048) + bn(2048)
+    classifier = 2048 * 1000 + 1000
+    total = stem + blocks + exit_convs + classifier
+    assert total == 22_855_952 == count_parameters(build_meta("xception"))
+    # Keras counts 22,910,480 parameters: the rest are each batch norm's running mean and variance (one
+    # number each per channel), not trained; PyTorch keeps them as buffers.
+    bn_channels = 32 + 64 + sum(sum(w[1:]) + (w[-1] if s == 2 else 0) for w, s in XCEPTION_BLOCKS) + 1536 + 2048
+    statistics = 2 * bn_channels
+    model = build_meta("xception")
+    buffers = sum(b.numel() for n, b in model.named_buffers() if n.endswith(("running_mean", "running_var")))
+    assert statistics == buffers == 54_528
+    assert total + statistics == 22_910_480
+    counts = stage_parameter_counts(model)
+    stages = ["stem", "entry1", "entry2", "entry3", "middle", "exit", "exit_convs", "avgpool", "classifier"]
+    assert list(counts) == stages
+    assert counts["stem"] == stem and counts["exit_convs"] == exit_convs and counts["classifier"] == classifier
+    assert counts["middle"] == 8 * 3 * (separable(728, 728) + bn(728))  # 12,911,808: 56% of the model
+    assert len(model.middle) == 8 and model_input_size("xception") == (3, 299, 299)
+
+
+def test_xception_forward_on_299():
+    torch.manual_seed(0)
+    model = models.xception()
+    sides = []
+    hooks = [child.register_forward_hook(lambda m, i, o: sides.append(o.shape[-1])) for child in model[:-2]]
+    out = run(model, torch.randn(1, 3, 299, 299))
+    for hook in hooks:
+        hook.remove()
+    assert out.shape == (1, 1000) and torch.isfinite(out).all()
+    assert sides == [147, 74, 37, 19, 19, 10, 10]  # stem, entry1..3, middle, exit, exit_convs
+    assert run(models.xception(num_classes=5), torch.randn(2, 3, 71, 71)).shape == (2, 5)  # smaller inputs work
+
+
+def test_xception_multiply_adds_by_hand():
+    """Each conv does (in/groups * k * k) multiply-adds per output element; summed layer by layer."""
+    stem = 149 * 149 * 32 * (3 * 9) + 147 * 147 * 64 * (32 * 9)
+    blocks = 0
+    for (widths, stride), side in zip(XCEPTION_BLOCKS, XCEPTION_SIDES, strict=True):
+        blocks += sum(side * side * separable(a, b) for a, b in zip(widths[:-1], widths[1:], strict=True))
+        if stride == 2:  # the 1x1/2 shortcut, on the halved map
+            blocks += ((side - 1) // 2 + 1) ** 2 * widths[0] * widths[-1]
+    exit_convs = 10 * 10 * (separable(1024, 1536) + separable(1536, 2048))
+    total = stem + blocks + exit_convs + 2048 * 1000
+    assert multiply_adds(build_meta("xception"), (3, 299, 299)) == total == 8_357_403_496  # about 8.4 G
+
+
+def test_xception_receptive_field_by_hand():
+    # The widest path: the two stem convs, then every depthwise 3x3 and every 3x3/2 max pool (1x1 convs and the
+    # shortcuts add nothing). Entry: 2 x 3x3 + pool, three times; middle: 24 x 3x3; exit: 2 x 3x3 + pool; then
+    # the exit convs' 2 x 3x3. r = 3 (jump 2), 7; 11, 15, 19 (jump 4); 27, 35, 43 (8); 59, 75, 91 (16);
+    # + 24 * 32 = 859; 891, 923, 955 (32); 1019, 1083. Wider than the 299-pixel image: the outer positions of
+    # the 10x10 map see mostly padding, and every position's field reaches past the image.
+    layers = [(3, 2), (3, 1)] + [(3, 1), (3, 1), (3, 2)] * 3 + [(3, 1)] * 24 + [(3, 1), (3, 1), (3, 2)]
+    layers += [(3, 1), (3, 1)]
+    assert receptive_field(layers) == 1083 == receptive_field(build_meta("xception"))
+
+
+# ----------------------------------------------------------------------------------------------------
 # Blocks: output shape and parameter count from the docstring's formula, two configurations each
 # ----------------------------------------------------------------------------------------------------
 
@@ -284,6 +375,37 @@ def test_depthwise_separable_conv(in_c, out_c, stride):
     assert n_params(block) == 9 * in_c + bn(in_c) + in_c * out_c + bn(out_c)
     assert run(block, torch.randn(1, in_c, 8, 8)).shape == (1, out_c, 8 // stride, 8 // stride)
     assert n_params(block) < 9 * in_c * out_c  # cheaper than an ordinary 3x3 conv
+
+
+@pytest.mark.parametrize(("in_c", "out_c"), [(64, 128), (728, 728)])
+def test_separable_conv2d(in_c, out_c):
+    block = SeparableConv2d(in_c, out_c)
+    assert n_params(block) == 9 * in_c + in_c * out_c  # no BN and no ReLU between the halves, no biases
+    assert [type(m) for m in block] == [nn.Conv2d, nn.Conv2d]
+    assert block[0].groups == in_c and block[0].kernel_size == (3, 3) and block[1].kernel_size == (1, 1)
+    assert run(block, torch.randn(1, in_c, 7, 7)).shape == (1, out_c, 7, 7)
+
+
+@pytest.mark.parametrize(
+    ("widths", "stride", "start_with_relu", "expected"),
+    [
+        ((64, 128, 128), 2, False, 9 * 64 + 64 * 128 + 9 * 128 + 128 * 128 + 2 * bn(128) + 64 * 128 + bn(128)),
+        ((32, 32, 32, 32), 1, True, 3 * (9 * 32 + 32 * 32 + bn(32))),
+    ],
+)
+def test_xception_block(widths, stride, start_with_relu, expected):
+    block = XceptionBlock(widths, stride, start_with_relu=start_with_relu)
+    assert n_params(block) == expected
+    assert (block.shortcut is None) == (stride == 1)
+    assert isinstance(block.residual[0], nn.ReLU) == start_with_relu
+    assert isinstance(block.residual[-1], nn.MaxPool2d) == (stride == 2)
+    x = torch.randn(1, widths[0], 9, 9)
+    side = 5 if stride == 2 else 9
+    assert run(block, x).shape == (1, widths[-1], side, side)
+    with pytest.raises(ValueError, match="stride"):
+        XceptionBlock(widths, 3)
+    with pytest.raises(ValueError, match="widths"):
+        XceptionBlock((8,))
 
 
 @pytest.mark.parametrize(

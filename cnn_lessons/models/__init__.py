@@ -2,8 +2,8 @@
 
 * :mod:`~cnn_lessons.models.blocks`: the idea each paper introduced, e.g. :class:`BasicBlock` (ResNet's
   residual connection) or :class:`Inception` (GoogLeNet's parallel branches).
-* :mod:`~cnn_lessons.models.zoo`: :func:`lenet5` to :func:`convnext_tiny`, with torchvision's exact
-  parameter counts, and :data:`MODELS`, every one of them by name.
+* :mod:`~cnn_lessons.models.zoo`: :func:`lenet5` to :func:`xception`, with the reference implementations'
+  exact parameter counts, and :data:`MODELS`, every one of them by name.
 * :mod:`~cnn_lessons.models.simple_cnn`: :class:`SimpleCNN`, the configurable CNN of the lessons.
 * :mod:`~cnn_lessons.models.facts`: parameter counts, multiply-adds and ``torchinfo`` summaries.
 
@@ -22,8 +22,10 @@ from cnn_lessons.models.blocks import (
     InvertedResidual,
     LayerNorm2d,
     MBConv,
+    SeparableConv2d,
     SqueezeExcitation,
     Transition,
+    XceptionBlock,
 )
 from cnn_lessons.models.facts import (
     ModelFacts,
@@ -40,6 +42,7 @@ from cnn_lessons.models.zoo import (
     MOBILENET_V2_SETTINGS,
     MODELS,
     VGG16_CONFIG,
+    XCEPTION_FLOWS,
     alexnet,
     convnext_tiny,
     densenet121,
@@ -50,6 +53,7 @@ from cnn_lessons.models.zoo import (
     resnet18,
     resnet50,
     vgg16,
+    xception,
 )
 
 __all__ = [
@@ -62,6 +66,8 @@ __all__ = [
     "DenseBlock",
     "Transition",
     "DepthwiseSeparableConv",
+    "SeparableConv2d",
+    "XceptionBlock",
     "InvertedResidual",
     "SqueezeExcitation",
     "MBConv",
@@ -78,6 +84,7 @@ __all__ = [
     "mobilenet_v2",
     "efficientnet_b0",
     "convnext_tiny",
+    "xception",
     "SimpleCNN",
     "MODELS",
     # the layer tables the models are built from
@@ -85,6 +92,7 @@ __all__ = [
     "GOOGLENET_INCEPTIONS",
     "MOBILENET_V2_SETTINGS",
     "EFFICIENTNET_B0_STAGES",
+    "XCEPTION_FLOWS",
     # facts
     "count_parameters",
     "stage_parameter_counts",

@@ -21,6 +21,8 @@ __all__ = [
     "DenseBlock",
     "Transition",
     "DepthwiseSeparableConv",
+    "SeparableConv2d",
+    "XceptionBlock",
     "InvertedResidual",
     "SqueezeExcitation",
     "MBConv",
@@ -261,7 +263,7 @@ class DepthwiseSeparableConv(nn.Sequential):
 
     Howard et al., "MobileNets", arXiv:1704.04861 (the same factorisation drives Chollet's Xception,
     arXiv:1610.02357). Each half is conv + BN + ReLU. An ordinary 3x3 conv would need 9*in*out weights;
-    this needs 9*in + in*out.
+    this needs 9*in + in*out. Xception's version has nothing between the halves: :class:`SeparableConv2d`.
 
     Parameters: 9*in + 2*in (depthwise + BN) + in*out + 2*out (pointwise + BN).
     """
@@ -272,6 +274,68 @@ class DepthwiseSeparableConv(nn.Sequential):
             ConvBNAct(in_channels, out_channels, 1),
         )
         self.in_channels, self.out_channels = in_channels, out_channels
+
+
+class SeparableConv2d(nn.Sequential):
+    """Xception's separable convolution: depthwise 3x3 (one filter per channel) then pointwise 1x1, no biases.
+
+    Chollet, "Xception: Deep Learning with Depthwise Separable Convolutions", CVPR 2017, arXiv:1610.02357 (as
+    Keras's ``SeparableConv2D``). Unlike :class:`DepthwiseSeparableConv` (MobileNet's), there is no batch norm
+    and no activation between the two halves (in the paper's section 4.7, training without one there converged
+    faster and ended better), and none after: the model puts one batch norm after the pair. Padding 1 keeps the
+    spatial size.
+
+    Parameters: 9*in (depthwise) + in*out (pointwise).
+    """
+
+    def __init__(self, in_channels: int, out_channels: int):
+        super().__init__(
+            nn.Conv2d(in_channels, in_channels, 3, padding=1, groups=in_channels, bias=False),
+            nn.Conv2d(in_channels, out_channels, 1, bias=False),
+        )
+        self.in_channels, self.out_channels = in_channels, out_channels
+
+
+class XceptionBlock(nn.Module):
+    """One block of Xception's entry, middle or exit flow: (ReLU, separable conv, BN) repeated, plus a shortcut.
+
+    Chollet, CVPR 2017, arXiv:1610.02357, Figure 5. ``widths`` are the channels the block goes through, e.g.
+    ``(728, 728, 728, 728)`` for a middle-flow block (three separable convs of 728) or ``(728, 728, 1024)`` for
+    the exit flow's. Each step is ReLU, :class:`SeparableConv2d`, batch norm; the first block of the entry flow
+    leaves out its first ReLU (``start_with_relu=False``: the stem just applied one). With ``stride=2`` a 3x3
+    max pool (stride 2, padding 1) ends the branch and the shortcut is a 1x1 stride-2 conv + BN; otherwise the
+    shortcut is the identity. The sum is returned without an activation (the next block begins with one).
+    Batch norm uses ``eps`` (Keras's default 0.001, as in the reference).
+
+    Parameters: the sum over steps a -> b of 9*a + a*b + 2*b [+ in*out + 2*out with the strided shortcut].
+    """
+
+    def __init__(self, widths, stride: int = 1, start_with_relu: bool = True, eps: float = 1e-3):
+        super().__init__()
+        widths = tuple(widths)
+        if len(widths) < 2:
+            raise ValueError(f"widths must list the input channels and at least one separable conv, got {widths}")
+        if stride not in (1, 2):
+            raise ValueError(f"stride must be 1 (identity shortcut) or 2 (max pool and 1x1 shortcut), got {stride}")
+        self.in_channels, self.out_channels = widths[0], widths[-1]
+        layers: list[nn.Module] = []
+        for index, (a, b) in enumerate(zip(widths[:-1], widths[1:], strict=True)):
+            if index or start_with_relu:
+                layers.append(nn.ReLU())
+            layers += [SeparableConv2d(a, b), nn.BatchNorm2d(b, eps=eps)]
+        if stride == 2:
+            layers.append(nn.MaxPool2d(3, stride=2, padding=1))
+        self.residual = nn.Sequential(*layers)
+        self.shortcut = None
+        if stride != 1 or widths[0] != widths[-1]:
+            self.shortcut = nn.Sequential(
+                nn.Conv2d(widths[0], widths[-1], 1, stride=stride, bias=False),
+                nn.BatchNorm2d(widths[-1], eps=eps),
+            )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        shortcut = x if self.shortcut is None else self.shortcut(x)
+        return self.residual(x) + shortcut
 
 
 class InvertedResidual(nn.Module):

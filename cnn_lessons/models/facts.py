@@ -72,12 +72,13 @@ def _unit_letter(match) -> str:
     return f"({unit.value})" if unit is not None else match.group(0)
 
 
-_MODEL_INPUT_SIZES = {"lenet5": (1, 32, 32)}  # every other model: (3, 224, 224)
+_MODEL_INPUT_SIZES = {"lenet5": (1, 32, 32), "xception": (3, 299, 299)}  # every other model: (3, 224, 224)
 
 
 def model_input_size(name: str) -> tuple[int, int, int]:
     """The (channels, height, width) of one input that model ``name`` is summarised on: 1x32x32 grayscale for
-    LeNet-5 (the size it was designed for), 3x224x224 RGB for the ImageNet models."""
+    LeNet-5 (the size it was designed for), 3x299x299 RGB for Xception (the size it was trained and published at,
+    as for Inception v3), 3x224x224 RGB for the other ImageNet models."""
     return _MODEL_INPUT_SIZES.get(name, (3, 224, 224))
 
 

@@ -1,12 +1,12 @@
 """Whole architectures, written from the papers in plain PyTorch: one function per model, and :data:`MODELS`.
 
-Parameter counts equal torchvision's reference implementations exactly (GoogLeNet without its auxiliary
-heads), so a number printed in a lesson matches the number people quote. The code is ours; only the layer
-tables come from the papers. Every model is an ``nn.Sequential`` of named stages (``stem``, ``layer1``, ...,
-``avgpool``, ``classifier``), so ``model.layer3`` or :func:`~cnn_lessons.models.stage_parameter_counts` gives
-a stage at a glance, and the last ``nn.Linear`` in ``model.modules()`` is the head with ``num_classes``
-outputs. :func:`cnn_lessons.arithmetic.receptive_field` reads the chain-only models (LeNet-5, AlexNet, VGG)
-directly and explains why it cannot read the others.
+Parameter counts equal the reference implementations' exactly: torchvision's (GoogLeNet without its auxiliary
+heads), and for Xception, which torchvision lacks, Keras's trainable count. So a number printed in a lesson
+matches the number people quote. The code is ours; only the layer tables come from the papers. Every model is
+an ``nn.Sequential`` of named stages (``stem``, ``layer1``, ..., ``avgpool``, ``classifier``), so
+``model.layer3`` or :func:`~cnn_lessons.models.stage_parameter_counts` gives a stage at a glance, and the last
+``nn.Linear`` in ``model.modules()`` is the head with ``num_classes`` outputs.
+:func:`cnn_lessons.arithmetic.receptive_field` reads every model, following each branch (``torch.fx``).
 """
 
 from __future__ import annotations
@@ -26,7 +26,9 @@ from cnn_lessons.models.blocks import (
     InvertedResidual,
     LayerNorm2d,
     MBConv,
+    SeparableConv2d,
     Transition,
+    XceptionBlock,
 )
 
 __all__ = [
@@ -40,11 +42,13 @@ __all__ = [
     "mobilenet_v2",
     "efficientnet_b0",
     "convnext_tiny",
+    "xception",
     "MODELS",
     "VGG16_CONFIG",
     "GOOGLENET_INCEPTIONS",
     "MOBILENET_V2_SETTINGS",
     "EFFICIENTNET_B0_STAGES",
+    "XCEPTION_FLOWS",
 ]
 
 
@@ -428,6 +432,60 @@ def convnext_tiny(*, num_classes: int = 1000, stochastic_depth_prob: float = 0.1
     return model
 
 
+# Chollet, Figure 5: the channels each block of separable convolutions goes through, and its stride (2: the
+# block ends with a 3x3/2 max pool and its shortcut is a 1x1/2 conv). Entry flow, middle flow (8 repeats of one
+# block), exit flow; the stem (32 and 64 channels) and the last two separable convs (1536, 2048) are not blocks.
+XCEPTION_FLOWS = {
+    "entry": [((64, 128, 128), 2), ((128, 256, 256), 2), ((256, 728, 728), 2)],
+    "middle": [((728, 728, 728, 728), 1)] * 8,
+    "exit": [((728, 728, 1024), 2)],
+}
+
+
+def xception(*, num_classes: int = 1000) -> nn.Module:
+    """Xception (Chollet, "Xception: Deep Learning with Depthwise Separable Convolutions", CVPR 2017,
+    arXiv:1610.02357) for 3x299x299 images: Inception's idea taken to the extreme, every 3x3 conv separable.
+
+    Stem: two ordinary 3x3 convs without padding (32 channels stride 2, then 64), each + BN + ReLU
+    (299 -> 149 -> 147). Then the :class:`XceptionBlock` s of :data:`XCEPTION_FLOWS`: the entry flow's three
+    (128, 256, 728 channels, each halving the size: 74, 37, 19), the middle flow's eight (728 channels at
+    19x19, identity shortcuts) and the exit flow's one (728 -> 1024, to 10x10); then separable convs to 1536
+    and 2048, each + BN + ReLU, global average pool and one linear layer. The stages are ``stem``,
+    ``entry1`` .. ``entry3``, ``middle`` (the eight blocks), ``exit``, ``exit_convs``, ``avgpool``,
+    ``classifier``. Layer details follow the reference, Keras's ``keras.applications.Xception``: no biases in
+    convolutions, BN (eps 0.001) after every separable conv, no dropout; Keras's "same" max pools are written
+    as padding 1 (the same sizes; only on the 74x74 map does Keras pad one side alone, shifting the windows by
+    a pixel). 22,855,952 parameters for 1000 classes, Keras's trainable count; Keras's 54,528 others are the
+    batch norms' running means and variances, buffers here.
+    """
+    num_classes = _check_num_classes(num_classes)
+    stages: OrderedDict[str, nn.Module] = OrderedDict()
+    stages["stem"] = nn.Sequential(  # not ConvBNAct: the reference pads neither conv
+        nn.Conv2d(3, 32, 3, stride=2, bias=False),
+        nn.BatchNorm2d(32, eps=1e-3),
+        nn.ReLU(),
+        nn.Conv2d(32, 64, 3, bias=False),
+        nn.BatchNorm2d(64, eps=1e-3),
+        nn.ReLU(),
+    )
+    for index, (widths, stride) in enumerate(XCEPTION_FLOWS["entry"], start=1):
+        stages[f"entry{index}"] = XceptionBlock(widths, stride, start_with_relu=index > 1)
+    stages["middle"] = nn.Sequential(*(XceptionBlock(widths, stride) for widths, stride in XCEPTION_FLOWS["middle"]))
+    ((widths, stride),) = XCEPTION_FLOWS["exit"]
+    stages["exit"] = XceptionBlock(widths, stride)
+    stages["exit_convs"] = nn.Sequential(
+        SeparableConv2d(1024, 1536),
+        nn.BatchNorm2d(1536, eps=1e-3),
+        nn.ReLU(),
+        SeparableConv2d(1536, 2048),
+        nn.BatchNorm2d(2048, eps=1e-3),
+        nn.ReLU(),
+    )
+    stages["avgpool"] = nn.AdaptiveAvgPool2d(1)
+    stages["classifier"] = _classifier(2048, num_classes)
+    return _init_weights(nn.Sequential(stages))
+
+
 MODELS = {
     "lenet5": lenet5,
     "alexnet": alexnet,
@@ -439,5 +497,6 @@ MODELS = {
     "mobilenet_v2": mobilenet_v2,
     "efficientnet_b0": efficientnet_b0,
     "convnext_tiny": convnext_tiny,
+    "xception": xception,
 }
 """Every model function by name, for explorers and comparison tables."""
