@@ -34,6 +34,7 @@
 
 # %%
 # %matplotlib inline
+import statistics
 import time
 
 import matplotlib.pyplot as plt
@@ -65,8 +66,8 @@ print(f"torch {torch.__version__} on {device}")
 #
 # $$(x * w)[i] \;=\; \sum_{j=0}^{k-1} x[i + j]\, w[k - 1 - j].$$
 #
-# This is the familiar $\sum_m x[m]\, w[n - m]$ of signal processing, restricted to the outputs where the
-# kernel lies wholly inside the signal. The difference is invisible when the kernel reads the same both ways,
+# This is the familiar $\sum_m x[m]\, w[t - m]$ of signal processing at output position $t$, restricted to
+# the positions where the kernel lies wholly inside the signal (there $t = i + k - 1$; substitute $m = i + j$). The difference is invisible when the kernel reads the same both ways,
 # so we take one that does not:
 
 # %%
@@ -217,8 +218,9 @@ print("output shape:", tuple(ours.shape), "| largest difference below 1e-4:", bo
 # timings differ from machine to machine and run to run
 
 
-def best_time(fn, repeats=5):
-    fn()  # warm up
+def median_time(fn, repeats=7):
+    # the median of several runs after a warm-up: one cold run can be off by a factor of ten
+    fn()
     times = []
     for _ in range(repeats):
         if device.type == "cuda":
@@ -228,14 +230,14 @@ def best_time(fn, repeats=5):
         if device.type == "cuda":
             torch.cuda.synchronize()
         times.append(time.perf_counter() - start)
-    return min(times)
+    return statistics.median(times)
 
 
 small_image, small_kernel = torch.randn(32, 32), torch.randn(3, 3)
-t_loops = best_time(lambda: correlate2d_by_loops(small_image, small_kernel), repeats=1)
-t_im2col_small = best_time(lambda: ops.correlate2d(small_image, small_kernel))
-t_im2col = best_time(lambda: ops.conv2d(batch, weights, bias, padding=1))
-t_torch = best_time(lambda: F.conv2d(batch, weights, bias, padding=1))
+t_loops = median_time(lambda: correlate2d_by_loops(small_image, small_kernel), repeats=3)
+t_im2col_small = median_time(lambda: ops.correlate2d(small_image, small_kernel))
+t_im2col = median_time(lambda: ops.conv2d(batch, weights, bias, padding=1))
+t_torch = median_time(lambda: F.conv2d(batch, weights, bias, padding=1))
 print(f"one 32x32 image, 3x3 kernel: loops {t_loops * 1e3:8.1f} ms | unfold {t_im2col_small * 1e3:6.3f} ms"
       f" ({t_loops / t_im2col_small:,.0f}x faster)")
 print(f"8x3x64x64 batch, 16 kernels: im2col {t_im2col * 1e3:6.2f} ms | F.conv2d {t_torch * 1e3:6.2f} ms"
@@ -286,7 +288,8 @@ assert np.allclose(np.convolve(x.numpy(), a.numpy()), conv(x, a).numpy())  # 'fu
 # Correlating with $w$ is convolving with $w$ flipped: $x \star w = x * \operatorname{flip}(w)$. A network
 # learns its kernel from data, so whatever kernel a convolution would need, a correlation layer can learn its
 # flipped twin, and the two layers can represent exactly the same functions. Libraries therefore skip the
-# flip (one less operation) and keep the name. Goodfellow, Bengio and Courville make the same remark in
+# flip and keep the name. Skipping it saves nothing worth counting (a flip only reads the kernel in reverse
+# order); what it buys is a simpler definition that matches how the windows are stored in memory. Goodfellow, Bengio and Courville make the same remark in
 # *Deep Learning* (MIT Press, 2016), §9.1.
 #
 # We can watch it happen. Make a target by **true convolution** with a known kernel, then fit a correlation
@@ -352,14 +355,15 @@ plt.show()
 # %% [markdown]
 # Sobel x is antisymmetric left to right, so here the flip shows up as a sign: convolving with it gives
 # exactly the negative of correlating with it, and every edge changes polarity (bright-to-dark becomes
-# dark-to-bright). A blur or the Laplacian is symmetric under the half turn and gives the same picture either
-# way.
+# dark-to-bright). Sobel y is antisymmetric top to bottom and flips sign the same way. A blur, sharpen or the
+# Laplacian is symmetric under the half turn and gives the same picture either way.
 
 # %%
-sobel_x = ops.CLASSIC_KERNELS["sobel x"]
-assert torch.allclose(ops.convolve2d(photo, sobel_x, padding="same"), -filtered["sobel x"])
+for name in ("sobel x", "sobel y"):
+    assert torch.allclose(ops.convolve2d(photo, ops.CLASSIC_KERNELS[name], padding="same"), -filtered[name])
 for name, k in ops.CLASSIC_KERNELS.items():
     same = torch.allclose(ops.convolve2d(photo, k, padding="same"), filtered[name], atol=1e-6)
+    assert same == (name not in ("sobel x", "sobel y"))
     print(f"{name:10s} convolution == correlation: {same}")
 
 # %% [markdown]

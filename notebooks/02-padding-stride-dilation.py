@@ -52,7 +52,8 @@ from cnn_lessons.arithmetic import (
 
 torch.manual_seed(0)
 torch.set_printoptions(precision=2, sci_mode=False)
-# torch remarks that padding="same" with an even kernel copies the input; a performance note, not an error
+# torch remarks that padding="same" with an even kernel and an odd dilation (an odd total padding d(k-1), split
+# unevenly) pads a copy of the input first; a performance note, not an error
 warnings.filterwarnings("ignore", message="Using padding='same' with even kernel lengths")
 
 
@@ -235,9 +236,17 @@ print("stride 2:", tuple(strided.shape[-2:]), "= stride 1", tuple(F.conv2d(image
 display(figures.draw("02-stride"))
 
 
+# %%
+full, kept = F.conv2d(image, weight, padding=1).shape[-2:], strided.shape[-2:]
+ratio = (full[0] * full[1]) / (kept[0] * kept[1])
+print(f"{full[0]}x{full[1]} = {full[0] * full[1]} outputs at stride 1, {kept[0]}x{kept[1]} = {kept[0] * kept[1]} at "
+      f"stride 2: {ratio:.1f} times fewer, not 2^2 = 4")
+assert kept == tuple((n - 1) // 2 + 1 for n in full)  # stride 2 keeps positions 0, 2, 4, ...: ceil(n / 2) of n
+
 # %% [markdown]
-# So a strided convolution computes $s^2$ times fewer outputs than the stride-1 one and discards nothing it has
-# computed. There is a catch at the far edge: when $(i + 2p - k_{\text{eff}})$ is not a multiple of $s$, the
+# So a strided convolution computes about $s^2$ times fewer outputs than the stride-1 one (exactly $s^2$ only
+# when $s$ divides both output sizes: each axis keeps $\lceil n / s \rceil$ of its $n$ positions) and discards
+# nothing it has computed. There is a catch at the far edge: when $(i + 2p - k_{\text{eff}})$ is not a multiple of $s$, the
 # last window stops short and the last rows or columns of the input are **never read**. Backpropagation shows
 # which: an input that no window reaches gets zero gradient.
 
@@ -283,24 +292,47 @@ for name, layers in stacks.items():
     print(f"{name:32s} {receptive_field(layers):15d}  {weights:7d}")
 
 
-def footprint(layers, size=64):
-    # how many input positions output 0 depends on, measured by backpropagation through all-ones kernels
+def inputs_read(layers, size=64):
+    # the input positions output 0 depends on (non-zero gradient through all-ones kernels)
     x = torch.ones(1, 1, size, requires_grad=True)
     y = x
     for k, s, d in layers:
         y = F.conv1d(y, torch.ones(1, 1, k), stride=s, dilation=d)
     y[0, 0, 0].backward()
-    touched = torch.nonzero(x.grad.flatten()).flatten()
-    return int(touched[-1] - touched[0]) + 1
+    return torch.nonzero(x.grad.flatten()).flatten().tolist()
+
+
+def footprint(layers, size=64):
+    # how many input positions lie between the first and the last that output 0 depends on
+    read = inputs_read(layers, size)
+    return read[-1] - read[0] + 1
 
 
 for layers in stacks.values():
     assert footprint(layers) == receptive_field(layers)
 
 # %% [markdown]
-# The dilated stack sees 15 positions (as far as one 15×15 kernel) with 27 weights instead of 225. The price:
-# with dilation, neighbouring outputs read interleaved, disjoint sets of inputs ("gridding"), which is why
-# dilation rates are usually mixed.
+# The dilated stack sees 15 positions (as far as one 15×15 kernel) with 27 weights instead of 225. The price
+# is a risk called *gridding* (Wang et al., "Understanding Convolution for Semantic Segmentation", WACV 2018,
+# arXiv:1702.08502): a dilated layer on its own reads only every $d$-th input, and so does a stack whose rates
+# all share a factor. Which inputs does output 0 read, among those its receptive field spans?
+
+# %%
+gridding = {
+    "one 3x3, dilation 2": [(3, 1, 2)],
+    "three 3x3, dilations 2, 2, 2": [(3, 1, 2)] * 3,
+    "three 3x3, dilations 1, 2, 4": [(3, 1, 1), (3, 1, 2), (3, 1, 4)],
+}
+for name, layers in gridding.items():
+    read = inputs_read(layers)
+    assert footprint(layers) == receptive_field(layers)
+    print(f"{name:30s} reads {len(read):2d} of the {receptive_field(layers):2d} inputs it spans: {read}")
+assert all(i % 2 == 0 for i in inputs_read(gridding["three 3x3, dilations 2, 2, 2"]))
+
+# %% [markdown]
+# With rates 2, 2, 2 the odd inputs never reach output 0 (and the even ones never reach output 1): two
+# interleaved networks that never exchange information. Starting with rate 1, as the 1, 2, 4 stack does, fills
+# every gap, which is why dilation rates are mixed in practice.
 #
 # ## 5. The convolution-arithmetic explorer
 # Move the sliders: input size, kernel size, padding (or pick valid / same / full), stride, dilation, padding
@@ -427,7 +459,7 @@ print(f"pool_output_size agrees with max_pool2d in {agree} configurations")
 
 # %%
 stems = {
-    "VGG: five 3x3, 2x2 pool": [(3, 1), (3, 1), (2, 2), (3, 1), (3, 1)],
+    "VGG: 3x3, 3x3, 2x2 pool /2, 3x3, 3x3": [(3, 1), (3, 1), (2, 2), (3, 1), (3, 1)],
     "ResNet stem: 7x7/2, 3x3 max-pool /2": [(7, 2), (3, 2)],
     "AlexNet: 11x11/4, 3x3/2, 5x5": [(11, 4), (3, 2), (5, 1)],
 }

@@ -33,6 +33,8 @@
 
 # %%
 # %matplotlib inline
+import math
+
 import torch
 import torchinfo
 from IPython.display import display
@@ -55,23 +57,26 @@ print(f"torch {torch.__version__} on {device}")
 # | Year | Network | Where | Key idea | Paper |
 # |---|---|---|---|---|
 # | 1998 | LeNet-5 | AT&T Bell Labs (AT&T Labs-Research) | Local receptive fields, shared weights and subsampling, trained end to end with backpropagation; it read handwritten digits on cheques | LeCun, Bottou, Bengio & Haffner, "Gradient-based learning applied to document recognition", *Proc. IEEE* 86(11), 1998 |
-# | 2012 | AlexNet | University of Toronto | A far bigger CNN trained on ImageNet: ReLU activations, dropout, data augmentation, split across two GPUs; won ILSVRC 2012 | Krizhevsky, Sutskever & Hinton, "ImageNet classification with deep convolutional neural networks", NeurIPS 2012 |
+# | 2012 | AlexNet | University of Toronto | A far bigger CNN trained on ImageNet: ReLU activations, dropout, data augmentation, split across two GPUs; won ILSVRC 2012 | Krizhevsky, Sutskever & Hinton, "ImageNet classification with deep convolutional neural networks", NIPS 2012 |
 # | 2014 | VGG | University of Oxford | Nothing but 3×3 convolutions, stacked 16 to 19 layers deep | Simonyan & Zisserman, arXiv:1409.1556 |
 # | 2014 | GoogLeNet | Google | Inception modules: parallel branches of different kernel sizes, with 1×1 convolutions that shrink the channels first | Szegedy et al., arXiv:1409.4842 |
 # | 2015 | ResNet | Microsoft Research | Residual connections: a block learns a correction that is added to its input, so 100+ layers still train | He, Zhang, Ren & Sun, arXiv:1512.03385 |
 # | 2017 | DenseNet | Cornell, Tsinghua, Facebook AI Research | Dense connectivity: every layer receives the feature maps of all the layers before it in its block | Huang, Liu, van der Maaten & Weinberger, arXiv:1608.06993 |
 # | 2017 | MobileNet | Google | Depthwise separable convolutions: a convolution split into a per-channel spatial filter and a 1×1 channel mixer | Howard et al., arXiv:1704.04861 |
-# | 2017 | Xception | Google | Inception taken to its limit: every layer a depthwise separable convolution, with residual connections | Chollet, arXiv:1610.02357 |
+# | 2017 | Xception | Google | Inception taken to its limit: after two ordinary 3×3 convolutions at the entry, depthwise separable convolutions throughout, with residual connections (strided 1×1 convolutions where a shortcut changes size) | Chollet, arXiv:1610.02357 |
 # | 2018 | MobileNetV2 | Google | Inverted residuals: expand the channels, filter, project back down without an activation | Sandler et al., arXiv:1801.04381 |
 # | 2019 | EfficientNet | Google | Compound scaling: grow depth, width and input resolution together from a small searched baseline | Tan & Le, arXiv:1905.11946 |
 # | 2022 | ConvNeXt | Facebook AI Research, UC Berkeley | A ResNet modernised step by step with design choices borrowed from vision transformers | Liu et al., arXiv:2201.03545 |
 #
 # The ILSVRC wins are stated in the papers themselves. The years are the ones each network is usually
 # cited with: the arXiv preprint for VGG, GoogLeNet and ResNet, the conference paper for DenseNet and Xception
-# (both CVPR 2017; preprints in 2016). Nine of the eleven are in `cnn_lessons.models`, as ten models (ResNet
-# with 18 and with 50 layers); MobileNet and Xception are represented by their shared building block, the
-# depthwise separable convolution of section 2.5. The nine ImageNet models have exactly the parameter counts
-# of torchvision's reference implementations, as section 3 checks.
+# (both CVPR 2017; preprints in 2016). Ten of the eleven are in `cnn_lessons.models`, as eleven models (ResNet
+# with 18 and with 50 layers); the first MobileNet is represented by its building block, the depthwise
+# separable convolution of section 2.5. The ten ImageNet models have exactly the parameter counts of their
+# reference implementations (torchvision's, and Keras's for Xception, which torchvision does not have), as
+# section 3 checks. Two of them are not the network of their paper, and section 3 counts the difference:
+# `models.lenet5` is the usual modern simplification of LeNet-5, and `models.alexnet` is the single-GPU
+# variant that torchvision builds, not the two-GPU network of 2012.
 
 # %% [markdown]
 # ## 2. The building blocks
@@ -117,7 +122,10 @@ def n_params(module):
 # showed this degradation for plain networks of 20 versus 56 layers. Their fix is to let a block compute a
 # correction $F(x)$ and add it to its input: the output is $\mathrm{ReLU}(F(x) + x)$. If the best thing a block
 # can do is nothing, it only has to push $F$ to zero, which is easy; and the gradient reaches early layers
-# through the shortcuts undisturbed. ResNet-18 and ResNet-34 use this *basic block*: two 3×3 convolutions,
+# through the shortcuts, as well as through the convolutions. It does so untouched only where nothing follows
+# the addition: here a ReLU does, and it passes the gradient only where its input is positive. The later
+# "pre-activation" ResNets move the ReLU into the branch and keep the shortcut a clean identity (He et al.,
+# "Identity mappings in deep residual networks", arXiv:1603.05027). ResNet-18 and ResNet-34 use this *basic block*: two 3×3 convolutions,
 # each followed by batch norm.
 
 # %%
@@ -138,12 +146,14 @@ assert downsampling == n_params(models.BasicBlock(64, 128, stride=2))
 print(f"BasicBlock 64 -> 128, stride 2: {downsampling:,}, of which the projection shortcut {projection:,}")
 
 # %% [markdown]
-# The shortcut really does make "do nothing" easy. Set the last batch norm's scale to zero, so that
-# $F(x) = 0$, and the block hands back its input (a non-negative one, which the final ReLU leaves alone):
+# The shortcut really does make "do nothing" easy. Set the last batch norm's scale $\gamma$ to zero: its
+# output is then its shift $\beta$, which starts at zero too, so $F(x) = 0$ and the block hands back its
+# input (a non-negative one, which the final ReLU leaves alone):
 
 # %%
 block = models.BasicBlock(64, 64).eval()
-nn.init.zeros_(block.bn2.weight)  # F(x) = 0: the residual branch is switched off
+nn.init.zeros_(block.bn2.weight)  # gamma = 0 ...
+assert torch.equal(block.bn2.bias, torch.zeros(64))  # ... and beta = 0 (its initial value): F(x) = 0
 x = torch.rand(1, 64, 14, 14)
 with torch.no_grad():
     assert torch.equal(block(x), x)
@@ -152,10 +162,12 @@ print("F(x) = 0  ->  block(x) == x:", True)
 # %% [markdown]
 # ### 2.2 The bottleneck block (ResNet-50 and deeper)
 #
-# Deeper ResNets spend their parameters more carefully: a 1×1 convolution first shrinks the channels to a
-# quarter, the 3×3 convolution works on that narrow tensor, and a second 1×1 convolution widens it again
-# before the addition. The diagram shows the first block of ResNet-50, which also needs a projection
-# shortcut because it turns 64 channels into 256.
+# Deeper ResNets spend their parameters more carefully: inside a block that carries $4w$ channels, a 1×1
+# convolution first shrinks them to a quarter, $w$, the 3×3 convolution works on that narrow tensor, and a
+# second 1×1 convolution widens it back to $4w$ before the addition. The diagram shows the first block of
+# ResNet-50: its input has only 64 channels (from the stem), so its first 1×1 keeps 64 = $w$, and it needs a
+# projection shortcut because it turns 64 channels into 256. Every later block of the stage reads 256 channels
+# and shrinks them to 64.
 
 # %%
 show_block(block_diagrams.bottleneck_spec(64, 64))
@@ -357,10 +369,12 @@ print("a fresh block is almost the identity (gamma = 1e-6): largest change below
 # shapes but allocates no memory and draws no random weights, so even VGG-16 with its 138 million parameters
 # is built in a moment. Then it counts:
 #
-# - **parameters**, checked against the numbers published for torchvision's reference implementations;
-# - **multiply-adds** of one forward pass on one 3×224×224 image, summed over the convolution and linear
-#   layers (`arithmetic.multiply_adds`); LeNet-5 is measured on the 1×32×32 digit images it was designed for,
-#   and has 10 classes instead of 1000;
+# - **parameters**, checked against what each model reproduces: the counts torchvision publishes for its
+#   eight models here, Keras's trainable count for Xception, and for LeNet-5, which neither library has, the
+#   layer-by-layer formula of our simplified variant (the 1998 network's own count is computed after the table);
+# - **multiply-adds** of one forward pass on one 3×224×224 image (Xception: 3×299×299, the size it was
+#   designed for), summed over the convolution and linear layers (`arithmetic.multiply_adds`); LeNet-5 is
+#   measured on the 1×32×32 digit images it was designed for, and has 10 classes instead of 1000;
 # - **depth**: the number of convolution and linear layers, *all* of them, shortcut projections and
 #   squeeze-and-excitation layers included (so ResNet-18 counts more than 18);
 # - **receptive field**: how many input pixels, along one side, can influence one position of the last feature
@@ -378,6 +392,7 @@ REFERENCE_PARAMETERS = {  # torchvision's published counts (GoogLeNet without it
     "mobilenet_v2": 3_504_872,
     "efficientnet_b0": 5_288_548,
     "convnext_tiny": 28_589_128,
+    "xception": 22_855_952,  # Keras's trainable parameters; its other 54,528 are batch-norm statistics (buffers)
 }
 LENET5_PARAMETERS = (  # C1, C3, C5 (5x5 convolutions with biases), F6 and the 10-class output layer
     conv(1, 6, 5, bias=True) + conv(6, 16, 5, bias=True) + conv(16, 120, 5, bias=True) + 84 * (120 + 1) + 10 * (84 + 1)
@@ -400,6 +415,7 @@ for name, build in models.MODELS.items():
         }
     )
     assert rows[-1]["parameters"] == REFERENCE_PARAMETERS.get(name, LENET5_PARAMETERS), name
+by_name_parameters = {row["model"]: row["parameters"] for row in rows}
 
 print(f"{'model':<16} {'parameters':>12} {'multiply-adds':>16} {'depth':>6} {'receptive field':>16}   input")
 for row in rows:
@@ -407,6 +423,39 @@ for row in rows:
         f"{row['model']:<16} {row['parameters']:>12,} {row['multiply_adds'] / 1e6:>14,.1f} M {row['depth']:>6}"
         f" {row['receptive_field']:>13,} px   {row['input']}"
     )
+
+# %% [markdown]
+# Two of the models differ from their papers. LeNet-5 in 1998 connected each C3 map to only 3, 4 or 6 of the six
+# S2 maps (the paper's Table I), gave each subsampling map a trainable coefficient and bias, and ended in fixed
+# RBF units; the paper counts "60,000 trainable free parameters". AlexNet in 2012 split conv2, conv4 and conv5
+# across two GPUs (two groups) with 96, 256, 384, 384 and 256 channels; torchvision's `alexnet`, and ours,
+# follow the single-GPU variant of Krizhevsky's "One weird trick for parallelizing convolutional neural
+# networks" (arXiv:1404.5997): 64, 192, 384, 256 and 256 channels, no groups. Both counts, computed:
+
+# %%
+c3_inputs = [3] * 6 + [4] * 9 + [6]  # S2 maps read by each of the 16 C3 maps (Table I of LeCun et al. 1998)
+lenet_1998 = {
+    "C1": conv(1, 6, 5, bias=True),
+    "S2": norm(6),  # a coefficient and a bias per map
+    "C3": sum(25 * n + 1 for n in c3_inputs),
+    "S4": norm(16),
+    "C5": conv(16, 120, 5, bias=True),
+    "F6": 84 * (120 + 1),
+}  # the output layer's RBF units have fixed weights
+assert sum(lenet_1998.values()) == 60_000
+difference = {"C3 fully connected": conv(6, 16, 5, bias=True) - lenet_1998["C3"], "parameter-free pooling": -22 - 22,
+              "a linear output layer": 10 * (84 + 1)}
+assert sum(lenet_1998.values()) + sum(difference.values()) == LENET5_PARAMETERS == by_name_parameters["lenet5"]
+print(f"LeNet-5 of 1998: {sum(lenet_1998.values()):,} trainable parameters;", ", ".join(
+    f"{what} {delta:+,}" for what, delta in difference.items()), f"-> models.lenet5: {LENET5_PARAMETERS:,}")
+
+alexnet_2012 = (
+    conv(3, 96, 11, bias=True) + conv(96, 256, 5, groups=2, bias=True) + conv(256, 384, 3, bias=True)
+    + conv(384, 384, 3, groups=2, bias=True) + conv(384, 256, 3, groups=2, bias=True)
+    + (256 * 6 * 6 + 1) * 4096 + (4096 + 1) * 4096 + (4096 + 1) * 1000
+)
+print(f"AlexNet of 2012 (two groups): {alexnet_2012:,} parameters; models.alexnet (single GPU): "
+      f"{by_name_parameters['alexnet']:,}")
 
 # %% [markdown]
 # Some of what the table says, computed:
@@ -478,6 +527,22 @@ for name, build in models.MODELS.items():
     assert torch.isfinite(logits).all()
     print(f"{name:<16} input {tuple(image.shape)} -> logits {tuple(logits.shape)}")
     del model, logits
+
+# %% [markdown]
+# Those initial weights are not PyTorch's defaults of lesson 03. Like torchvision's, the builders of
+# `cnn_lessons.models` re-initialise every ImageNet model: convolutions with `nn.init.kaiming_normal_` in
+# `fan_out` mode (He et al.'s normal, variance $2/\text{fan\_out}$), normalisation layers to scale 1 and shift 0,
+# linear layers from a normal with standard deviation 0.01 and zero bias. On ResNet-18's first convolution:
+
+# %%
+torch.manual_seed(0)
+first = next(m for m in models.resnet18().modules() if isinstance(m, nn.Conv2d))  # 3 -> 64 channels, 7x7
+fan_in, fan_out = first.in_channels * 7 * 7, first.out_channels * 7 * 7
+default = nn.Conv2d(3, 64, 7, bias=False).weight.std().item()
+print(f"std of its weights {first.weight.std().item():.4f}; He, sqrt(2/fan_out) = {math.sqrt(2 / fan_out):.4f};"
+      f" PyTorch's default, sqrt(1/(3 fan_in)) = {math.sqrt(1 / (3 * fan_in)):.4f} (a fresh layer: {default:.4f})")
+assert abs(first.weight.std().item() / math.sqrt(2 / fan_out) - 1) < 0.03
+assert abs(default / math.sqrt(1 / (3 * fan_in)) - 1) < 0.03
 
 # %% [markdown]
 # ## 5. Explore the zoo
