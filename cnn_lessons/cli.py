@@ -12,6 +12,7 @@ Mistakes (a missing folder, an unwritable OUT, a malformed notebook) end with a 
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import os
 import re
@@ -50,6 +51,34 @@ def _lab(args: argparse.Namespace) -> int:
 
 SOLUTION_BLOCK = re.compile(r"^([ \t]*)### BEGIN SOLUTION\n.*?^[ \t]*### END SOLUTION[ \t]*$", re.M | re.S)
 STARTER = '{indent}raise NotImplementedError("your code here")'
+VALUE_STARTER = "{name} = ...  # your answer here"
+
+
+def starter(indent: str, block: str) -> str:
+    """What a student copy shows for one solution block (``block`` with its BEGIN/END lines).
+
+    A value exercise (a block at the top of its cell that only assigns names, e.g. ``answer = [[4, 3], [2, 1]]``)
+    starts as ``answer = ...``, so that its checker says "not written yet" instead of a NameError; anything else
+    (the body of a function) starts as ``raise NotImplementedError``.
+    """
+    if not indent:
+        try:
+            body = ast.parse("\n".join(block.splitlines()[1:-1])).body
+        except SyntaxError:
+            body = []
+        names = [_assigned_name(node) for node in body]
+        if body and all(names):
+            return "\n".join(VALUE_STARTER.format(name=name) for name in dict.fromkeys(names))
+    return STARTER.format(indent=indent)
+
+
+def _assigned_name(node: ast.stmt) -> str | None:
+    """The one name a statement assigns (``x = ...``, ``x: int = ...``); None for anything else."""
+    if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+        return node.targets[0].id
+    if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+        return node.target.id
+    return None
 
 
 class UsageError(Exception):
@@ -65,7 +94,7 @@ def strip_solutions(notebook: dict, name: str = "notebook") -> dict:
         if "solution" in cell.get("metadata", {}).get("tags", []):
             if not SOLUTION_BLOCK.search(source):
                 raise UsageError(f"{name}, cell {index}: tagged 'solution' but has no ### BEGIN/END SOLUTION block")
-            source = SOLUTION_BLOCK.sub(lambda m: STARTER.format(indent=m.group(1)), source)
+            source = SOLUTION_BLOCK.sub(lambda m: starter(m.group(1), m.group(0)), source)
         cell["source"] = source
         if cell.get("cell_type") == "code":
             cell["outputs"], cell["execution_count"] = [], None
