@@ -528,6 +528,25 @@ def transposed_size(size, kernel_size, stride, padding, output_padding):
 # %% tags=["exercise"]
 exercises.check_transposed_output_size(transposed_size)
 
+
+# %% [markdown]
+# **Exercise 4 (harder).** Write `my_receptive_field(layers)` for a chain of `(kernel_size, stride)` layers,
+# first layer first (no dilation), as section 8 derives it, and check it on the stems of section 8.
+
+# %% tags=["solution"]
+def my_receptive_field(layers):
+    ### BEGIN SOLUTION
+    field, jump = 1, 1
+    for kernel_size, stride in layers:
+        field += (kernel_size - 1) * jump
+        jump *= stride
+    return field
+    ### END SOLUTION
+
+
+# %% tags=["exercise"]
+exercises.check_receptive_field(my_receptive_field)
+
 # %% [markdown]
 # ## Summary
 # - $o = \lfloor (i + 2p - d(k-1) - 1)/s \rfloor + 1$: the effective kernel $d(k-1)+1$ must fit in the padded

@@ -558,49 +558,62 @@ explorers.ModelExplorer()
 
 # %% [markdown]
 # ## Exercises
-# **Exercise 1 (easy).** Write `parameters(in_channels, out_channels, kernel_size, bias, groups)`: the number of
-# learnable parameters of `nn.Conv2d` with a square kernel.
+# Each exercise has a cell to fill in (the lesson shows it solved; the student copy leaves it to you) and a cell
+# that checks your answer on many cases and names the mistake when there is one.
+#
+# **Exercise 1 (easy).** Write `dense_block_channels(in_channels, growth_rate, num_layers)`: how many channels
+# leave a DenseNet dense block of `num_layers` layers with growth rate `growth_rate` (section 2.4).
 
 # %% tags=["solution"]
-def parameters(in_channels, out_channels, kernel_size, bias, groups):
+def dense_block_channels(in_channels, growth_rate, num_layers):
     ### BEGIN SOLUTION
-    return (in_channels // groups * kernel_size * kernel_size + int(bias)) * out_channels
+    return in_channels + num_layers * growth_rate
     ### END SOLUTION
 
 
 # %% tags=["exercise"]
-exercises.check_conv_parameter_count(parameters)
-
-# %% [markdown]
-# **Exercise 2 (medium).** Predict, without running any code, how many parameters ResNet's basic block has
-# with 64 channels in and out (two 3×3 convolutions without bias, each followed by batch norm; no downsampling).
-
-# %% tags=["solution"]
-### BEGIN SOLUTION
-basic_block_parameters = 2 * (64 * 64 * 3 * 3) + 2 * (2 * 64)
-### END SOLUTION
-
-# %% tags=["exercise"]
-exercises.check_basic_block_parameters(basic_block_parameters)
+exercises.check_dense_block_channels(dense_block_channels)
 
 
 # %% [markdown]
-# **Exercise 3 (harder).** Write `receptive_field(layers)` for a chain of `(kernel_size, stride)` layers, first
-# layer first (no dilation), and check it on the stems of the networks above.
+# **Exercise 2 (medium).** Write `bottleneck_parameters(in_channels, width)`: the parameters of ResNet's
+# bottleneck block with stride 1 (section 2.2), from its channel numbers alone, without building it. Its
+# convolutions have no bias, each is followed by a batch norm, and the shortcut is a 1×1 convolution with a batch
+# norm when the input does not already have the block's `4 * width` output channels.
 
 # %% tags=["solution"]
-def my_receptive_field(layers):
+def bottleneck_parameters(in_channels, width):
     ### BEGIN SOLUTION
-    field, jump = 1, 1
-    for kernel_size, stride in layers:
-        field += (kernel_size - 1) * jump
-        jump *= stride
-    return field
+    out = 4 * width
+    total = in_channels * width + width * width * 3 * 3 + width * out  # 1x1 reduce, 3x3, 1x1 expand
+    total += 2 * (width + width + out)  # their batch norms
+    if in_channels != out:
+        total += in_channels * out + 2 * out  # the projection shortcut and its batch norm
+    return total
     ### END SOLUTION
 
 
 # %% tags=["exercise"]
-exercises.check_receptive_field(my_receptive_field)
+exercises.check_bottleneck_parameters(bottleneck_parameters)
+
+
+# %% [markdown]
+# **Exercise 3 (harder).** A depthwise separable convolution (section 2.5) replaces a full $k \times k$
+# convolution from $C_{in}$ to $C_{out}$ channels by a depthwise $k \times k$ and a pointwise $1 \times 1$, with
+# the same output size. Write `separable_ratio(in_channels, out_channels, kernel_size)`: its multiply-adds
+# divided by the full convolution's, as a formula (no biases). Then look at what the formula says for
+# MobileNet's 3×3 kernels and hundreds of channels.
+
+# %% tags=["solution"]
+def separable_ratio(in_channels, out_channels, kernel_size):
+    ### BEGIN SOLUTION
+    # per output position: k*k*in (depthwise) + in*out (pointwise), against in*k*k*out
+    return 1 / out_channels + 1 / kernel_size**2
+    ### END SOLUTION
+
+
+# %% tags=["exercise"]
+exercises.check_separable_ratio(separable_ratio)
 
 # %% [markdown]
 # ## Summary

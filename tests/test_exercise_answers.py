@@ -18,7 +18,7 @@ import torch.nn.functional as F
 
 from cnn_lessons import exercises
 from cnn_lessons.exercises import ExerciseFailed
-from cnn_lessons.models import BasicBlock
+from cnn_lessons.models import Bottleneck
 
 SHORT = 0.3  # seconds: the time limit in these tests, so that a function that never returns fails fast
 
@@ -751,45 +751,7 @@ CROSS_ENTROPY = {
 }
 
 
-# --- lesson 04: the basic block's parameters (a value) ---------------------------------------------------------
-
-
-def block_parameters():
-    return BasicBlock(64, 64)
-
-
-BASIC_BLOCK = {
-    "wrong": [
-        (2 * 64 * 64 * 9, "left out the batch norms"),
-        (2 * (64 * 64 * 9 + 64) + 2 * 2 * 64, "the convolutions have no bias"),
-        (64 * 64 * 9 + 2 * 64, "two convolutions and two batch norms"),
-        (2 * 64 * 64 * 9 + 2 * 4 * 64, "buffers are not parameters"),
-        (sum(t.numel() for t in block_parameters().state_dict().values()), "buffers are not parameters"),
-        (2 * 64 * 64 * 9 + 2 * 64, "two parameters per channel"),
-        (2 * 64 * 64 + 2 * 2 * 64, "9 weights per (input, output) channel pair"),
-        (2 * 64 * 9 + 2 * 2 * 64, "sees all 64 input channels"),
-        (2 * 64 * 64 * 9 + 2 * 2 * 64 + 64 * 64 + 2 * 64, "no downsampling"),
-        (2 * (2 * 64 * 64 * 9 + 2 * 2 * 64), "that is two blocks"),
-    ],
-    "strange": [
-        (None, "your answer is None"),
-        ("73,984", "the right number, as text"),
-        ([36864, 36864, 128, 128], "the right parts; the answer is one number, their sum"),
-        (torch.tensor(73984), ".item()"),
-        (..., "not written yet"),
-        (73984.0, "the float 73984.0"),
-        (block_parameters, "not a function"),
-    ],
-    "correct": [
-        sum(p.numel() for p in block_parameters().parameters()),
-        np.int64(73984),
-        73_984,
-        2 * (64 * 64 * 3 * 3) + 4 * 64,
-    ],
-}
-
-
-# --- lesson 04: receptive_field --------------------------------------------------------------------------------
+# --- lesson 02: receptive_field --------------------------------------------------------------------------------
 
 
 def r_right(layers, *, start=1, own_stride_first=False, k_times=False):
@@ -898,6 +860,133 @@ RECEPTIVE_FIELD = {
 }
 
 
+# --- lesson 04: a bottleneck's parameters, what a separable convolution saves, a dense block's channels ----------
+
+
+def b_right(in_channels, width):
+    out = 4 * width
+    total = in_channels * width + 9 * width * width + width * out + 2 * (width + width + out)
+    return total + (in_channels * out + 2 * out if in_channels != out else 0)
+
+
+def b_by_layers(in_channels, width):
+    layers = [(in_channels, width, 1), (width, width, 3), (width, 4 * width, 1)]
+    if in_channels != 4 * width:
+        layers.append((in_channels, 4 * width, 1))
+    total = 0
+    while layers:  # consumes its own list
+        c_in, c_out, k = layers.pop()
+        total += c_in * c_out * k * k + 2 * c_out
+    return total
+
+
+def b_torch(in_channels, width):
+    return sum(p.numel() for p in Bottleneck(in_channels, width).parameters())
+
+
+def b_forever(in_channels, width):
+    while True:
+        width += 0
+
+
+BOTTLENECK = {
+    "wrong": [
+        (lambda i, w: b_right(i, w) - 2 * 6 * w - (8 * w if i != 4 * w else 0), "left out the batch norms"),
+        (lambda i, w: b_right(i, w) - (4 * i * w + 8 * w if i != 4 * w else 0), "needs a projection"),
+        (lambda i, w: b_right(i, w) + (4 * i * w + 8 * w if i == 4 * w else 0), "the identity"),
+        (lambda i, w: i * w + 9 * i * w + 4 * w * w + 12 * w + (4 * i * w + 8 * w if i != 4 * w else 0), "narrow"),
+        (lambda i, w: b_right(i, w) + 6 * w + (4 * w if i != 4 * w else 0), "no bias"),
+        (lambda i, w: b_right(i, w) + 12 * w + (8 * w if i != 4 * w else 0), "buffers are not parameters"),
+        (lambda i, w: i * w + 9 * w * w + 4 * w * w + 12 * w + (i * w + 2 * w if i != 4 * w else 0), "projection goes"),
+        (lambda i, w: i * w + w * w + 4 * w * w + 12 * w + (4 * i * w + 8 * w if i != 4 * w else 0), "9 weights"),
+    ],
+    "strange": [
+        (lambda i, w: None, "did you forget `return`?"),
+        (lambda i, w: [i * w, 9 * w * w, 4 * w * w], "one int is expected"),
+        (lambda i, w: float(b_right(i, w)) / 1.0 + 0.5, "float"),
+        (b_forever, "did not return within"),
+    ],
+    "correct": [b_right, b_by_layers, b_torch, lambda i, w: np.int64(b_right(i, w))],
+}
+
+
+def s_by_costs(in_channels, out_channels, kernel_size):
+    depthwise = kernel_size**2 * in_channels
+    pointwise = in_channels * out_channels
+    return (depthwise + pointwise) / (kernel_size**2 * in_channels * out_channels)
+
+
+def s_modules(in_channels, out_channels, kernel_size):
+    x = torch.zeros(1, in_channels, 5, 5)
+    depthwise = nn.Conv2d(in_channels, in_channels, kernel_size, padding="same", groups=in_channels, bias=False)
+    pointwise = nn.Conv2d(in_channels, out_channels, 1, bias=False)
+    full = nn.Conv2d(in_channels, out_channels, kernel_size, padding="same", bias=False)
+    cost = lambda m, y: m.weight[0].numel() * y.numel()  # noqa: E731  (multiply-adds: weights per output x outputs)
+    y = depthwise(x)
+    return (cost(depthwise, y) + cost(pointwise, pointwise(y))) / cost(full, full(x))
+
+
+SEPARABLE = {
+    "wrong": [
+        (lambda i, o, k: 1 / (1 / o + 1 / k**2), "full convolution over the separable one"),
+        (lambda i, o, k: 1 / k**2, "left out the depthwise part"),
+        (lambda i, o, k: 1 / o, "left out the 1x1"),
+        (lambda i, o, k: 1 / i + 1 / k**2, "not 1/in_channels"),
+        (lambda i, o, k: 1 / o + 1 / k, "not k"),
+        (lambda i, o, k: 1 / (o * k * k), "the costs add"),
+        (lambda i, o, k: (i * k * k + i + i * o + o) / (i * k * k * o + o), "biases"),
+        (lambda i, o, k: 1 - (1 / o + 1 / k**2), "not that fraction less"),
+    ],
+    "strange": [
+        (lambda i, o, k: None, "did you forget `return`?"),
+        (lambda i, o, k: "1/o + 1/k**2", "not text"),
+        (lambda i, o, k: torch.tensor([1 / o, 1 / k**2]), "one number"),
+        (lambda i, o, k: 1 / (o - o), "ZeroDivisionError"),
+    ],
+    "correct": [
+        lambda i, o, k: 1 / o + 1 / k**2,
+        s_by_costs,
+        s_modules,
+        lambda i, o, k: torch.tensor(1 / o + 1 / k**2, dtype=torch.float64),
+    ],
+}
+
+
+def d_loop(in_channels, growth_rate, num_layers):
+    channels = in_channels
+    for _ in range(num_layers):
+        channels += growth_rate
+    return channels
+
+
+def d_torch(in_channels, growth_rate, num_layers):
+    x = torch.zeros(1, in_channels, 4, 4)
+    for _ in range(num_layers):
+        x = torch.cat([x, torch.zeros(1, growth_rate, 4, 4)], dim=1)
+    return x.shape[1]
+
+
+DENSE = {
+    "wrong": [
+        (lambda c, k, n: n * k, "keeps its input"),
+        (lambda c, k, n: c + k, "EACH of the num_layers"),
+        (lambda c, k, n: c + (n - 1) * k, "count all num_layers"),
+        (lambda c, k, n: c + 4 * k * n, "4 * growth_rate stay inside"),
+        (lambda c, k, n: c * k * n, "does not multiply"),
+        (lambda c, k, n: c * (n + 1) + k * n * (n + 1) // 2, "not copied again"),
+        (lambda c, k, n: (c + k) * n, "not (in_channels + growth_rate) * num_layers"),
+        (lambda c, k, n: c + n * k + 1, "off by +1"),
+    ],
+    "strange": [
+        (lambda c, k, n: None, "did you forget `return`?"),
+        (lambda c, k, n: (c, n * k), "one int is expected"),
+        (lambda c, k, n: c + n * k / 1, "float"),
+        (lambda c, k, n: [][0], "IndexError"),
+    ],
+    "correct": [lambda c, k, n: c + n * k, d_loop, d_torch, lambda c, k, n: np.int32(c + n * k)],
+}
+
+
 # --- the tests -------------------------------------------------------------------------------------------------
 
 EXERCISES = {
@@ -910,10 +999,12 @@ EXERCISES = {
     "parameters": (exercises.check_conv_parameter_count, PARAMETERS),
     "flatten_size": (exercises.check_flatten_size, FLATTEN_SIZE),
     "cross_entropy": (exercises.check_cross_entropy, CROSS_ENTROPY),
-    "basic_block_parameters": (exercises.check_basic_block_parameters, BASIC_BLOCK),
     "receptive_field": (exercises.check_receptive_field, RECEPTIVE_FIELD),
+    "bottleneck_parameters": (exercises.check_bottleneck_parameters, BOTTLENECK),
+    "separable_ratio": (exercises.check_separable_ratio, SEPARABLE),
+    "dense_block_channels": (exercises.check_dense_block_channels, DENSE),
 }
-VALUES = ("flipped_kernel", "basic_block_parameters")
+VALUES = ("flipped_kernel",)
 
 
 def check(exercise: str, answer, time_limit: float = 10.0) -> None:

@@ -60,7 +60,6 @@ def test_the_lessons_solutions_pass_with_the_lines_the_lessons_store(capsys):
         lambda size, ch, k, p, pool: ch[-1] * (sizes.flatten_trace(size, ch, k, p, pool)[0] // ch[-1])
     )
     exercises.check_cross_entropy(stable_cross_entropy)
-    exercises.check_basic_block_parameters(2 * (64 * 64 * 3 * 3) + 2 * (2 * 64))
     exercises.check_receptive_field(receptive_field)
     assert capsys.readouterr().out.splitlines() == [
         "\u2713 correlate1d: correct on all 40 cases",
@@ -72,7 +71,6 @@ def test_the_lessons_solutions_pass_with_the_lines_the_lessons_store(capsys):
         "\u2713 parameters: correct on all 144 cases",
         "\u2713 flatten_size: correct on all 178 cases",
         "\u2713 cross_entropy: correct on all 23 cases, including logits of \u00b11000",
-        "\u2713 2 x 36,864 (3x3 convolutions) + 2 x 128 (batch norms) = 73,984",
         "\u2713 receptive_field: correct on all 43 cases",
     ]
 
@@ -111,17 +109,6 @@ def test_the_flatten_sizes_are_what_simple_cnn_builds():
             input_size=case["size"],
         )
         assert sizes.flatten_trace(**case)[0] == model.flatten_size
-
-
-def test_the_basic_block_answer_is_what_the_block_has():
-    from cnn_lessons.models import BasicBlock  # imported here: only this test builds a block
-
-    block = BasicBlock(64, 64)
-    assert exercises.counts.BASIC_BLOCK.reference() == sum(p.numel() for p in block.parameters()) == 73984
-    assert sum(b.numel() for name, b in block.named_buffers() if "running" in name) == 256  # 74,240 - 73,984
-
-
-# --- a time limit per case -------------------------------------------------------------------------------------
 
 
 def never_returns(signal, kernel):
@@ -292,14 +279,9 @@ def test_a_function_given_as_its_result_or_with_other_parameters_is_explained():
 def test_value_starters_say_they_are_not_written_yet():
     with pytest.raises(ExerciseFailed, match="`answer` is not written yet"):
         exercises.check_flipped_kernel(...)
-    with pytest.raises(ExerciseFailed, match="`basic_block_parameters` is not written yet"):
-        exercises.check_basic_block_parameters(...)
 
 
 def test_a_value_answer_is_not_given_away():
-    with pytest.raises(ExerciseFailed) as caught:
-        exercises.check_basic_block_parameters(12)
-    assert "73,984" not in str(caught.value) and "73984" not in str(caught.value)
     with pytest.raises(ExerciseFailed) as caught:
         exercises.check_flipped_kernel("4 3 2 1")
     assert "[4.0, 3.0]" not in str(caught.value) and "[4, 3]" not in str(caught.value)
@@ -387,11 +369,6 @@ def test_transposed_size_names_six_typical_mistakes_apart():
 def test_flipped_kernel_names_one_axis_flips(answer, words):
     with pytest.raises(ExerciseFailed, match=words):
         exercises.check_flipped_kernel(answer)
-
-
-def test_basic_block_counting_running_statistics_is_told_buffers_are_not_parameters():
-    with pytest.raises(ExerciseFailed, match="buffers are not parameters"):
-        exercises.check_basic_block_parameters(74_240)
 
 
 def test_only_the_named_public_functions_are_exported():

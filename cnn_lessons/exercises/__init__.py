@@ -10,18 +10,23 @@ The modules: :mod:`.core` runs every checker (expected values first, on copies; 
 copy, under a time limit; the named mistakes of an exercise tried before its general hint), :mod:`.answers` reads
 what came back (one int, a pair, a tensor, one number) and says what is wrong with it before any arithmetic, and
 one module per concept holds the exercises: :mod:`.signals` (sliding kernels), :mod:`.sizes` (sizes and
-receptive fields), :mod:`.counts` (parameter counts), :mod:`.losses` (cross-entropy). A new exercise is an
-:class:`~cnn_lessons.exercises.core.Exercise` (cases, a reference, the kind of answer, its named mistakes) in the
-module of its concept and a ``check_*`` function calling ``check_function`` or ``check_value``; add the function
-below.
+receptive fields), :mod:`.counts` (parameter counts), :mod:`.losses` (cross-entropy), :mod:`.blocks` (lesson
+04's building blocks). A new exercise is an :class:`~cnn_lessons.exercises.core.Exercise` (cases, a reference,
+the kind of answer, its named mistakes) in the module of its concept and a ``check_*`` function calling
+``check_function`` or ``check_value``; add the function below.
 
 In a lesson, an exercise is a cell tagged ``solution`` (the stored notebooks show it solved; ``cnn-lessons
 student-copy`` replaces the lines between ``### BEGIN SOLUTION`` and ``### END SOLUTION`` with a starter) followed
 by a cell calling the checker.
 """
 
+from cnn_lessons.exercises.blocks import (
+    check_bottleneck_parameters,
+    check_dense_block_channels,
+    check_separable_ratio,
+)
 from cnn_lessons.exercises.core import TIME_LIMIT, ExerciseFailed
-from cnn_lessons.exercises.counts import check_basic_block_parameters, check_conv_parameter_count
+from cnn_lessons.exercises.counts import check_conv_parameter_count
 from cnn_lessons.exercises.losses import check_cross_entropy
 from cnn_lessons.exercises.signals import check_convolve2d, check_correlate1d, check_flipped_kernel
 from cnn_lessons.exercises.sizes import (
@@ -43,7 +48,9 @@ __all__ = [
     "check_transposed_output_size",
     "check_conv_parameter_count",
     "check_receptive_field",
-    "check_basic_block_parameters",
     "check_flatten_size",
     "check_cross_entropy",
+    "check_bottleneck_parameters",
+    "check_separable_ratio",
+    "check_dense_block_channels",
 ]
