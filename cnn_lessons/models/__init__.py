@@ -6,6 +6,8 @@
   exact parameter counts, and :data:`MODELS`, every one of them by name.
 * :mod:`~cnn_lessons.models.simple_cnn`: :class:`SimpleCNN`, the configurable CNN of the lessons.
 * :mod:`~cnn_lessons.models.facts`: parameter counts, multiply-adds and ``torchinfo`` summaries.
+* :mod:`~cnn_lessons.models.resolution`: :func:`facts_at`, a model's stage shapes and multiply-adds at any
+  input size, in pure integers (fast enough for a slider), and why a size is refused.
 
 Use the names from here: ``from cnn_lessons import models; models.resnet18()``.
 """
@@ -35,6 +37,7 @@ from cnn_lessons.models.facts import (
     stage_parameter_counts,
     summary_text,
 )
+from cnn_lessons.models.resolution import ResolutionFacts, facts_at
 from cnn_lessons.models.simple_cnn import SimpleCNN
 from cnn_lessons.models.zoo import (
     EFFICIENTNET_B0_STAGES,
@@ -100,4 +103,6 @@ __all__ = [
     "model_input_size",
     "ModelFacts",
     "model_facts",
+    "ResolutionFacts",
+    "facts_at",
 ]
