@@ -15,7 +15,7 @@ from matplotlib._pylab_helpers import Gcf
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from torch import nn
 
-from cnn_lessons import block_diagrams, drawing, explorers, models
+from cnn_lessons import arithmetic, block_diagrams, drawing, explorers, models
 from cnn_lessons.explorers import ModelExplorer
 from cnn_lessons.models import model_facts
 
@@ -29,6 +29,27 @@ def build_meta(name):
 
 def stages_by_hand(model):
     return {name: sum(p.numel() for p in child.parameters()) for name, child in model.named_children()}
+
+
+def stage_shapes(name, size):
+    """Each top-level stage's output shape (no batch axis) for a size x size input, recorded by hooks on a meta
+    forward pass (independent of the integer arithmetic the explorer uses)."""
+    model = build_meta(name).eval()
+    shapes = {}
+    hooks = [
+        child.register_forward_hook(lambda m, i, out, stage=stage: shapes.__setitem__(stage, tuple(out.shape[1:])))
+        for stage, child in model.named_children()
+    ]
+    channels = models.model_input_size(name)[0]
+    with torch.no_grad():
+        model(torch.zeros(1, channels, size, size, device="meta"))
+    for hook in hooks:
+        hook.remove()
+    return shapes
+
+
+def value_labels(view):
+    return [t.get_text() for t in view.values if t.get_visible()]
 
 
 def shown_bars(view):
@@ -61,8 +82,11 @@ def test_every_model_shows_its_stages_and_summary(explorer, monkeypatch):
         total = sum(p.numel() for p in model.parameters())
         assert shown_bars(explorer.view) == [(stage, float(count)) for stage, count in expected.items()]
         assert explorer.view.shown() == expected == models.stage_parameter_counts(model)
-        assert [t.get_text() for t in explorer.view.values if t.get_visible()] == [
-            drawing.format_count(c) for c in expected.values()
+        side = models.model_input_size(name)[1]
+        assert explorer.size.value == side  # a new model starts at its own size
+        shapes = stage_shapes(name, side)
+        assert value_labels(explorer.view) == [
+            f"{drawing.format_count(c)}\n{explorers.shape_label(shapes.get(stage))}" for stage, c in expected.items()
         ]
         assert f"Total params: {total:,}" in explorer.summary.value
         assert f"{total:,} parameters" in explorer.header.value
@@ -81,9 +105,9 @@ def test_summary_is_torchinfo_with_stage_names(explorer):
     assert "Units." not in text and "Total mult-adds (G): " in text  # the unit written as torchinfo meant it
     assert re.search(r"├─Sequential \(classifier\)\s+\[1, 1000\]\s+123,642,856", text)
     assert "<pre" in explorer.summary.value
-    assert "15.47 G multiply-adds for one 3\u00d7224\u00d7224 input" in explorer.header.value
+    assert "one 3\u00d7224\u00d7224 input: 15.47 G multiply-adds" in explorer.header.value
     explorer.model.value = "lenet5"
-    assert "1\u00d732\u00d732 input" in explorer.header.value
+    assert "one 1\u00d732\u00d732 input" in explorer.header.value
     assert "Total params: 61,706" in explorer.summary.value
     assert re.search(r"Output Shape.*\n.*\n.*\[1, 10\]", explorer.summary.value)
 
@@ -105,15 +129,48 @@ def test_explorer_displays_as_a_widget_box(explorer):
     explorer.model.value = "resnet18"
     bundle = explorer._repr_mimebundle_()
     assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == explorer.box.model_id
-    assert bundle["text/plain"] == repr(explorer) == "ModelExplorer(model='resnet18')"
+    assert bundle["text/plain"] == repr(explorer) == "ModelExplorer(model='resnet18', size=224)"
     assert isinstance(explorer.canvas, Canvas) and explorer.canvas in explorer.box.children
     assert explorer.canvas.manager is not None and explorer.canvas.toolbar is not None
     assert Gcf.get_num_fig_managers() == 0  # not registered with pyplot
 
 
-def test_explorer_bad_model_name():
+def test_explorer_bad_model_name_or_size():
     with pytest.raises(ValueError, match="model must be one of"):
         ModelExplorer("resnet1000")
+    with pytest.raises(ValueError, match="size must be between 32 and 512 pixels, got 10"):
+        ModelExplorer("resnet18", size=10)
+
+
+def test_the_size_slider_updates_shapes_and_cost_in_place(explorer, monkeypatch):
+    explorer.model.value = "resnet18"
+    made, redraws = watch_drawing(explorer, monkeypatch)
+    before = artists(explorer.fig)
+    for side in (160, 97, 512):
+        explorer.size.value = side
+        macs = arithmetic.multiply_adds(build_meta("resnet18"), (3, side, side))
+        assert f"one 3\u00d7{side}\u00d7{side} input: {macs / 1e9:.2f} G multiply-adds" in explorer.header.value
+        shapes = stage_shapes("resnet18", side)
+        assert [label.split("\n")[1] for label in value_labels(explorer.view)] == [
+            explorers.shape_label(shapes[stage]) for stage in explorer.view.shown()
+        ]
+    assert "receptive field 435 px" in explorer.header.value and "a 435\u00d7435 patch of it" in explorer.header.value
+    explorer.size.value = 224
+    assert "can see the whole image" in explorer.header.value
+    assert len(redraws) == 4 and made == [] and artists(explorer.fig) == before
+
+
+def test_a_size_the_model_refuses_is_explained(explorer):
+    explorer.model.value = "alexnet"
+    explorer.size.value = 62
+    assert "63" in explorer.header.value and "multiply-adds" not in explorer.header.value
+    assert value_labels(explorer.view)[-1].endswith("\u2014")  # the classifier is never reached
+    explorer.size.value = 63
+    assert "one 3\u00d763\u00d763 input" in explorer.header.value
+    with pytest.raises(RuntimeError):  # torch agrees: 62 fails, 63 works
+        stage_shapes("alexnet", 62)
+    assert stage_shapes("alexnet", 63)["classifier"] == (1000,)
+    explorer.model.value = "resnet18"
 
 
 def test_stage_view_hides_unused_bars_and_explains_too_many_stages():

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from cnn_lessons import drawing, explorers, ops
-from cnn_lessons.explorers import conv_arithmetic, receptive_field, step_through
+from cnn_lessons.explorers import conv_arithmetic, model_zoo, receptive_field, step_through
 
 PACKAGE = Path(__file__).resolve().parents[1] / "cnn_lessons"
 MODULES = sorted(PACKAGE.rglob("*.py"))
@@ -95,6 +95,9 @@ PICTURES = [
     conv_arithmetic.conv_picture,
     receptive_field.receptive_field_formula,
     receptive_field.receptive_field_picture,
+    model_zoo.model_picture,
+    model_zoo.shape_label,
+    model_zoo.header_text,
 ]
 
 

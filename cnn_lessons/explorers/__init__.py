@@ -47,8 +47,13 @@ from cnn_lessons.explorers.kernel_picker import (
     KernelPickerView,
 )
 from cnn_lessons.explorers.model_zoo import (
+    SIZE_RANGE,
     ModelExplorer,
+    ModelPicture,
     StageParameterView,
+    header_text,
+    model_picture,
+    shape_label,
 )
 from cnn_lessons.explorers.receptive_field import (
     RF_COLORS,
@@ -105,7 +110,12 @@ __all__ = [
     "ReceptiveFieldView",
     "ReceptiveFieldExplorer",
     "StageParameterView",
+    "SIZE_RANGE",
     "ModelExplorer",
+    "ModelPicture",
+    "header_text",
+    "model_picture",
+    "shape_label",
     "FeatureMapView",
     "FeatureMapExplorer",
 ]

@@ -1,28 +1,108 @@
-"""The model explorer (lesson 04): pick an architecture, see its parameters per stage and its summary.
+"""The model explorer (lesson 04): pick an architecture and an input size; see its parameters per stage, each
+stage's output shape, the multiply-adds and how much of the image one output can see.
 
-Picture: :func:`cnn_lessons.models.model_facts`; view: :class:`StageParameterView`; controls:
-:class:`ModelExplorer`."""
+Picture: :func:`model_picture` (from :func:`cnn_lessons.models.model_facts` and
+:func:`cnn_lessons.models.facts_at`); view: :class:`StageParameterView`; controls: :class:`ModelExplorer`."""
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import html
 
 import ipywidgets as widgets
 import matplotlib
 import matplotlib.figure
 import matplotlib.transforms
+import torch
 from matplotlib.figure import Figure
 
-from cnn_lessons import models
+from cnn_lessons import arithmetic, models
 from cnn_lessons.drawing.style import COLORS, format_count
 from cnn_lessons.drawing.text import TextBatch
-from cnn_lessons.explorers._base import Explorer
-from cnn_lessons.models import ModelFacts, model_facts
+from cnn_lessons.explorers._base import Explorer, slider
 
 __all__ = [
+    "SIZE_RANGE",
+    "ModelPicture",
+    "model_picture",
+    "shape_label",
+    "header_text",
     "StageParameterView",
     "ModelExplorer",
 ]
+
+SIZE_RANGE = (32, 512)
+"""The input sizes (square, in pixels) the explorer's size slider offers."""
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class ModelPicture:
+    """What the model explorer shows for one model at one input size (see :func:`model_picture`)."""
+
+    name: str
+    parameters: int
+    stages: dict[str, int]
+    stage_shapes: dict[str, tuple[int, ...] | None]
+    input_size: tuple[int, int, int]
+    multiply_adds: int | None
+    default_size: tuple[int, int, int]
+    default_multiply_adds: int
+    receptive_field: int
+    problem: str | None
+    summary: str
+
+
+@functools.cache
+def _receptive_field(name: str) -> int:
+    """Receptive field of model ``name``'s last feature map (:func:`cnn_lessons.arithmetic.receptive_field`)."""
+    with torch.device("meta"):  # shapes only: nothing to initialise
+        model = models.MODELS[name]()
+    return arithmetic.receptive_field(model)
+
+
+def model_picture(name: str, size: int) -> ModelPicture:
+    """Model ``name`` on a ``size`` x ``size`` input: its facts at its default size and at this one."""
+    facts, here = models.model_facts(name), models.facts_at(name, size)
+    return ModelPicture(
+        name=name,
+        parameters=facts.parameters,
+        stages=facts.stages,
+        stage_shapes=here.stage_shapes,
+        input_size=here.input_size,
+        multiply_adds=here.multiply_adds,
+        default_size=facts.input_size,
+        default_multiply_adds=facts.multiply_adds,
+        receptive_field=_receptive_field(name),
+        problem=here.problem,
+        summary=facts.summary,
+    )
+
+
+def shape_label(shape: tuple[int, ...] | None) -> str:
+    """A stage's output shape as the chart writes it: ``256×56²`` (channels × side²), ``1000``, or ``—``."""
+    if shape is None:
+        return "\u2014"
+    if len(shape) == 3 and shape[1] == shape[2]:
+        return f"{shape[0]}\u00d7{shape[1]}\u00b2"
+    return "\u00d7".join(str(n) for n in shape)
+
+
+def header_text(picture: ModelPicture) -> str:
+    """The line above the chart (HTML): parameters, then what this input size costs and what one output sees."""
+    channels, side, _ = picture.input_size
+    text = f"<b>{picture.name}</b>: {picture.parameters:,} parameters"
+    if picture.problem is not None:
+        return f"{text}. <span style='color: #b30000'>{html.escape(picture.problem)}</span>"
+    ratio = picture.multiply_adds / picture.default_multiply_adds
+    default = picture.default_size[1]
+    field = picture.receptive_field
+    sees = "the whole image" if field >= side else f"a {field}\u00d7{field} patch of it"
+    return (
+        f"{text}; one {channels}\u00d7{side}\u00d7{side} input: {picture.multiply_adds / 1e9:.2f} G multiply-adds "
+        f"({ratio:.2f}\u00d7 those at {default}\u00d7{default}); receptive field {field} px: each position of the "
+        f"last feature map can see {sees}"
+    )
 
 
 class StageParameterView:
@@ -66,8 +146,9 @@ class StageParameterView:
         for artist in (*self.bars, *self.names, *self.values):
             artist.set_visible(False)
 
-    def update(self, counts: dict, name: str = "") -> None:
-        """Show ``counts`` (stage name -> parameters, e.g. ``models.stage_parameter_counts(model)``)."""
+    def update(self, counts: dict, name: str = "", shapes: dict | None = None) -> None:
+        """Show ``counts`` (stage name -> parameters, e.g. ``models.stage_parameter_counts(model)``) and, with
+        ``shapes`` (stage name -> output shape or None), each stage's output shape under its count."""
         items = list(counts.items())
         if len(items) > self.max_stages:
             raise ValueError(
@@ -87,10 +168,10 @@ class StageParameterView:
             bar.set_facecolor(COLORS["current"] if i == largest and value else COLORS["kernel"])
             label.set_text(stage)
             value_text.set_position((i, value))
-            value_text.set_text(format_count(value))
+            value_text.set_text(format_count(value) + ("" if shapes is None else "\n" + shape_label(shapes.get(stage))))
         self.ax.set_xlim(-0.6, max(len(items), 1) - 0.4)
         top = max((value for _, value in items), default=0)
-        self.ax.set_ylim(0, top * 1.15 if top else 1)
+        self.ax.set_ylim(0, (top if top else 1) * (1.15 if shapes is None else 1.3))
         if items and total:
             share = 100 * items[largest][1] / total
             self.title.set_text(
@@ -109,57 +190,80 @@ class StageParameterView:
 
 
 class ModelExplorer(Explorer):
-    """Pick one of the lesson's models: its parameters per stage as bars, and its ``torchinfo`` summary.
+    """Pick one of the lesson's models and an input size: parameters and output shape per stage, the cost.
 
-    Controls: ``model`` (Dropdown over ``cnn_lessons.models.MODELS``). ``header`` (HTML) gives the totals,
-    ``summary`` (HTML, a ``<pre>`` block) the torchinfo table, and the canvas shows
-    :class:`StageParameterView`, updated in place. Models are built on the meta device and
-    their facts cached (:func:`model_facts`), so switching is quick after each model's first time.
+    Controls: ``model`` (Dropdown over ``cnn_lessons.models.MODELS``) and ``size`` (IntSlider, the side of a
+    square input, :data:`SIZE_RANGE`; a new model starts at its own default size). ``header`` (HTML) gives the
+    totals at this size, or says why the model refuses it; ``summary`` (HTML, a ``<pre>`` block) is torchinfo's
+    table at the default size; the canvas shows :class:`StageParameterView`, updated in place. The numbers
+    come from :func:`model_picture`: after a model's first use, a new size is pure integer arithmetic.
     """
 
     MAX_STAGES = 16
 
-    def __init__(self, model: str = "resnet18"):
+    def __init__(self, model: str = "resnet18", size: int | None = None):
         names = list(models.MODELS)
         if model not in names:
             raise ValueError(f"model must be one of {names}, got {model!r}")
+        default = models.model_input_size(model)[1]
+        size = default if size is None else arithmetic.check_int("size", size)
+        if not SIZE_RANGE[0] <= size <= SIZE_RANGE[1]:
+            raise ValueError(f"size must be between {SIZE_RANGE[0]} and {SIZE_RANGE[1]} pixels, got {size}")
         self.model = widgets.Dropdown(options=names, value=model, description="model")
+        self.size = slider("input size", size, *SIZE_RANGE, width="330px")
         self.header = widgets.HTML(layout=widgets.Layout(margin="0 0 0 10px"))
         self.summary = widgets.HTML(layout=widgets.Layout(max_height="420px", overflow="auto"))
-        fig = matplotlib.figure.Figure(figsize=(8, 3.4), dpi=100)
+        fig = matplotlib.figure.Figure(figsize=(8, 3.6), dpi=100)
         self.view = StageParameterView(fig, max_stages=self.MAX_STAGES)
+        self._shown_model, self._summary_of = model, None
         self._show(
-            fig, widgets.HBox([self.model, self.header]), below=[self.summary], toolbar_visible="fade-in-fade-out"
+            fig,
+            widgets.HBox([self.model, self.size]),
+            self.header,
+            below=[self.summary],
+            toolbar_visible="fade-in-fade-out",
         )
-
         self.update()
-        self._watch([self.model])
+        self._watch([self.model, self.size])
+
+    def picture(self) -> ModelPicture:
+        """What the controls' values give (:func:`model_picture`)."""
+        return model_picture(self.model.value, self.size.value)
 
     @property
-    def facts(self) -> ModelFacts:
-        """The facts of the model shown now."""
-        return model_facts(self.model.value)
+    def facts(self) -> models.ModelFacts:
+        """The facts of the model shown now, at its default input size."""
+        return models.model_facts(self.model.value)
 
     def update(self) -> None:
-        """Show the chosen model's facts; the bars and labels change in place."""
-        facts = self.facts
-        channels, height, width = facts.input_size
-        self.header.value = (
-            f"<b>{facts.name}</b>: {facts.parameters:,} parameters, "
-            f"{facts.multiply_adds / 1e9:.2f} G multiply-adds for one {channels}\u00d7{height}\u00d7{width} input"
-        )
-        self.view.update(facts.stages, facts.name)
-        self.summary.value = f"<pre style='font-size: 11px; line-height: 1.25'>{html.escape(facts.summary)}</pre>"
+        """Show the chosen model at the chosen size; the bars and labels change in place."""
+        if self.model.value != self._shown_model:  # a new model starts at the size it is usually shown at
+            self._shown_model = self.model.value
+            self.size.value = models.model_input_size(self.model.value)[1]
+        picture = self.picture()
+        self.header.value = header_text(picture)
+        self.view.update(picture.stages, picture.name, picture.stage_shapes)
+        channels, side, _ = picture.default_size
+        if self._summary_of != picture.name:  # the summary is per model: a size step does not re-send it
+            self._summary_of = picture.name
+            self.summary.value = (
+                f"<div>torchinfo's summary for one {channels}\u00d7{side}\u00d7{side} input</div>"
+                f"<pre style='font-size: 11px; line-height: 1.25'>{html.escape(picture.summary)}</pre>"
+            )
         self._redraw()
 
     def static_figure(self) -> matplotlib.figure.Figure:
-        fig = matplotlib.figure.Figure(figsize=(8, 3.4), dpi=100)
-        facts = self.facts
-        StageParameterView(fig, max_stages=self.MAX_STAGES).update(facts.stages, facts.name)
+        fig = matplotlib.figure.Figure(figsize=(8, 3.6), dpi=100)
+        picture = self.picture()
+        StageParameterView(fig, max_stages=self.MAX_STAGES).update(picture.stages, picture.name, picture.stage_shapes)
         return fig
 
+    def benchmark_steps(self):
+        sizes = [(self.size, side) for side in (*range(200, 260, 4), 224)]
+        return [*sizes, *((self.model, name) for name in models.MODELS), (self.model, "resnet18")]
+
     def _widgets(self):
-        yield from (self.model, self.header, self.summary, self.canvas, self.canvas.toolbar)
+        yield from (self.model, self.size, self.header, self.summary, self.canvas, self.canvas.toolbar)
 
     def __repr__(self) -> str:
-        return f"ModelExplorer(model={self.model.value!r})"
+        return f"ModelExplorer(model={self.model.value!r}, size={self.size.value})"
