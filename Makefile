@@ -14,7 +14,7 @@ SCRIPTS := $(sort $(wildcard notebooks/[0-9]*.py))
 JOBS ?= 2
 XDIST := $(if $(filter 0,$(JOBS)),,-n $(JOBS) --dist loadscope)
 
-.PHONY: lab test lint notebooks freeze clean
+.PHONY: lab test test-elsewhere lint notebooks freeze clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,7 +36,11 @@ lab: $(LAB_STAMP)
 ## test: lint, then every test: unit, property, widget, notebook (nbval strict) and browser tests
 test: $(TEST_STAMP) lint
 	$(BIN)/python -m pytest $(XDIST) --nbval --nbval-current-env \
-		--nbval-sanitize-with tests/nbval_sanitize.cfg tests $(NOTEBOOKS)
+		--nbval-sanitize-with tests/nbval_sanitize.cfg --ignore=tests/test_notebooks_elsewhere.py tests $(NOTEBOOKS)
+
+## test-elsewhere: every lesson once more under nbval, rounded like an older processor (CI runs it after make test)
+test-elsewhere: $(TEST_STAMP)
+	$(BIN)/python -m pytest $(XDIST) tests/test_notebooks_elsewhere.py
 
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check cnn_lessons tests benchmarks notebooks

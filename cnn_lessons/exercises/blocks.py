@@ -3,6 +3,7 @@ convolution saves, and the channels a dense block hands on."""
 
 from __future__ import annotations
 
+import functools
 import itertools
 
 import torch
@@ -15,6 +16,7 @@ from cnn_lessons.exercises.core import Exercise, Mistake, check_function
 __all__ = ["check_bottleneck_parameters", "check_separable_ratio", "check_dense_block_channels"]
 
 
+@functools.cache  # the cases repeat from one check to the next
 def _bottleneck_reference(in_channels: int, width: int) -> int:
     """The parameters of ``models.Bottleneck(in_channels, width)``, counted on the meta device."""
     with torch.device("meta"):  # shapes only: nothing to initialise
@@ -87,6 +89,7 @@ def check_bottleneck_parameters(student_bottleneck_parameters, *, time_limit: fl
     check_function(BOTTLENECK, student_bottleneck_parameters, "check_bottleneck_parameters", time_limit)
 
 
+@functools.cache  # the cases repeat from one check to the next
 def _separable_reference(in_channels: int, out_channels: int, kernel_size: int) -> float:
     """Multiply-adds of a depthwise + pointwise pair over those of a full convolution, both counted by torch."""
     k, size = kernel_size, (in_channels, 16, 16)
@@ -160,6 +163,7 @@ def check_separable_ratio(student_separable_ratio, *, time_limit: float | None =
     check_function(SEPARABLE, student_separable_ratio, "check_separable_ratio", time_limit)
 
 
+@functools.cache  # the cases repeat from one check to the next
 def _dense_reference(in_channels: int, growth_rate: int, num_layers: int) -> int:
     """The channels of ``models.DenseBlock(num_layers, in_channels, growth_rate)``'s output, by a meta forward."""
     with torch.device("meta"):  # shapes only
