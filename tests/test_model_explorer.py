@@ -90,7 +90,8 @@ def test_every_model_shows_its_stages_and_summary(explorer, monkeypatch):
         ]
         assert f"Total params: {total:,}" in explorer.summary.value
         assert f"{total:,} parameters" in explorer.header.value
-        assert explorer.view.title.get_text().startswith(f"{name}: {total:,} parameters")
+        size = "\u00d7".join(map(str, models.model_input_size(name)))
+        assert explorer.view.title.get_text().startswith(f"{name} at {size}: {total:,} parameters")
         assert not any(bar.get_visible() for bar in explorer.view.bars[len(expected) :])
     assert len(redraws) == len(NAMES) + 1  # one redraw per change
     assert made == []  # no figure made by a callback

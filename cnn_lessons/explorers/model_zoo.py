@@ -146,9 +146,10 @@ class StageParameterView:
         for artist in (*self.bars, *self.names, *self.values):
             artist.set_visible(False)
 
-    def update(self, counts: dict, name: str = "", shapes: dict | None = None) -> None:
+    def update(self, counts: dict, name: str = "", shapes: dict | None = None, input_size: tuple = ()) -> None:
         """Show ``counts`` (stage name -> parameters, e.g. ``models.stage_parameter_counts(model)``) and, with
-        ``shapes`` (stage name -> output shape or None), each stage's output shape under its count."""
+        ``shapes`` (stage name -> output shape or None), each stage's output shape under its count, for one
+        input of ``input_size`` (named in the title)."""
         items = list(counts.items())
         if len(items) > self.max_stages:
             raise ValueError(
@@ -172,13 +173,14 @@ class StageParameterView:
         self.ax.set_xlim(-0.6, max(len(items), 1) - 0.4)
         top = max((value for _, value in items), default=0)
         self.ax.set_ylim(0, (top if top else 1) * (1.15 if shapes is None else 1.3))
+        at = " at " + "\u00d7".join(map(str, input_size)) if input_size else ""
         if items and total:
             share = 100 * items[largest][1] / total
             self.title.set_text(
-                f"{name}: {total:,} parameters by stage; the largest, {items[largest][0]}, holds {share:.0f}%"
+                f"{name}{at}: {total:,} parameters by stage; the largest, {items[largest][0]}, holds {share:.0f}%"
             )
         else:
-            self.title.set_text(f"{name}: no parameters")
+            self.title.set_text(f"{name}{at}: no parameters")
 
     def shown(self) -> dict[str, int]:
         """What the chart shows now, read back from the artists: stage name -> bar height."""
@@ -242,7 +244,7 @@ class ModelExplorer(Explorer):
             self.size.value = models.model_input_size(self.model.value)[1]
         picture = self.picture()
         self.header.value = header_text(picture)
-        self.view.update(picture.stages, picture.name, picture.stage_shapes)
+        self.view.update(picture.stages, picture.name, picture.stage_shapes, picture.input_size)
         channels, side, _ = picture.default_size
         if self._summary_of != picture.name:  # the summary is per model: a size step does not re-send it
             self._summary_of = picture.name
@@ -255,7 +257,8 @@ class ModelExplorer(Explorer):
     def static_figure(self) -> matplotlib.figure.Figure:
         fig = matplotlib.figure.Figure(figsize=(8, 3.6), dpi=100)
         picture = self.picture()
-        StageParameterView(fig, max_stages=self.MAX_STAGES).update(picture.stages, picture.name, picture.stage_shapes)
+        view = StageParameterView(fig, max_stages=self.MAX_STAGES)
+        view.update(picture.stages, picture.name, picture.stage_shapes, picture.input_size)
         return fig
 
     def benchmark_steps(self):
