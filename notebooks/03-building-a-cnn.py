@@ -554,6 +554,7 @@ print(f"test digits wrong: SVC {round((1 - svc_accuracy) * n_test)} | CNN {round
 # blue (negative) weight lowers it:
 
 # %%
+# section 6 reads digits_model and split, trained and loaded in section 5
 filters = digits_model.block1.conv.weight.detach().cpu()[:, 0]  # (32, 3, 3)
 limit = filters.abs().max().item()
 fig, axes = plt.subplots(4, 8, figsize=(8, 4.4))
