@@ -9,6 +9,7 @@ integer where that is fine: each must be accepted). A checker may raise nothing 
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -948,6 +949,7 @@ SEPARABLE = {
         s_by_costs,
         s_modules,
         lambda i, o, k: torch.tensor(1 / o + 1 / k**2, dtype=torch.float64),
+        lambda i, o, k: Fraction(1, o) + Fraction(1, k * k),  # exact, as "divide and simplify" invites
     ],
 }
 

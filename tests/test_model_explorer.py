@@ -155,9 +155,9 @@ def test_the_size_slider_updates_shapes_and_cost_in_place(explorer, monkeypatch)
         assert [label.split("\n")[1] for label in value_labels(explorer.view)] == [
             explorers.shape_label(shapes[stage]) for stage in explorer.view.shown()
         ]
-    assert "receptive field 435 px" in explorer.header.value and "a 435\u00d7435 patch of it" in explorer.header.value
+    assert "receptive field 435 px" in explorer.header.value and "a 435\u00d7435 patch" in explorer.header.value
     explorer.size.value = 224
-    assert "can see the whole image" in explorer.header.value
+    assert "as wide as the image: the central positions" in explorer.header.value
     assert len(redraws) == 4 and made == [] and artists(explorer.fig) == before
 
 

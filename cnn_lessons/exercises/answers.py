@@ -10,8 +10,10 @@ right kind but the wrong shape (the right values with an extra axis, ...).
 
 from __future__ import annotations
 
+import decimal
 import inspect
 import math
+import numbers
 
 import numpy as np
 import torch
@@ -259,7 +261,7 @@ class Number:
         _common(value)
         if isinstance(value, (bool, np.bool_)):
             raise Unreadable(describe(value), "a comparison gives a bool; return the number itself")
-        if isinstance(value, (int, float, np.number)):
+        if isinstance(value, (numbers.Real, decimal.Decimal, np.number)) and not np.iscomplexobj(value):  # a Fraction
             return torch.tensor(float(value), dtype=torch.float64)
         return _as_values(value)
 

@@ -142,7 +142,7 @@ SEPARABLE = Exercise(
             gives=_ratio(lambda i, o, k: 1 / o + 1 / k),
         ),
         Mistake(
-            "you added the two parts' ratios as if they multiplied: the costs add, (k*k*in + in*out) / (k*k*in*out)",
+            "you multiplied the two parts' ratios; the costs add: (k*k*in + in*out) / (k*k*in*out)",
             gives=_ratio(lambda i, o, k: 1 / (o * k * k)),
         ),
         Mistake(

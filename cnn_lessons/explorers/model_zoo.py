@@ -97,11 +97,16 @@ def header_text(picture: ModelPicture) -> str:
     ratio = picture.multiply_adds / picture.default_multiply_adds
     default = picture.default_size[1]
     field = picture.receptive_field
-    sees = "the whole image" if field >= side else f"a {field}\u00d7{field} patch of it"
+    sees = (
+        "at least as wide as the image: the central positions of the last feature map see all of it"
+        if field >= side
+        else f"each position of the last feature map sees a {field}\u00d7{field} patch of the image at most"
+    )
+    macs = picture.multiply_adds
+    cost = f"{macs / 1e9:.2f} G" if macs >= 1e8 else f"{macs / 1e6:.2f} M"
     return (
-        f"{text}; one {channels}\u00d7{side}\u00d7{side} input: {picture.multiply_adds / 1e9:.2f} G multiply-adds "
-        f"({ratio:.2f}\u00d7 those at {default}\u00d7{default}); receptive field {field} px: each position of the "
-        f"last feature map can see {sees}"
+        f"{text}; one {channels}\u00d7{side}\u00d7{side} input: {cost} multiply-adds "
+        f"({ratio:.2f}\u00d7 those at {default}\u00d7{default}); receptive field {field} px: {sees}"
     )
 
 

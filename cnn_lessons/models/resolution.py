@@ -224,10 +224,21 @@ def _compile_node(node, modules, traced, slots, steps, label) -> _Step | None:
     return None
 
 
+# the layer kinds by their public classes (torch's shared base classes, _ConvNd and the like, are private)
+_CONVS = (nn.Conv1d, nn.Conv2d, nn.Conv3d)
+_POOL_DIMS = {
+    nn.MaxPool1d: 1, nn.AvgPool1d: 1, nn.MaxPool2d: 2, nn.AvgPool2d: 2, nn.MaxPool3d: 3, nn.AvgPool3d: 3,
+}  # fmt: skip
+_ADAPTIVE_POOLS = (
+    nn.AdaptiveAvgPool1d, nn.AdaptiveAvgPool2d, nn.AdaptiveAvgPool3d,
+    nn.AdaptiveMaxPool1d, nn.AdaptiveMaxPool2d, nn.AdaptiveMaxPool3d,
+)  # fmt: skip
+
+
 def _module_step(module, tensors, label, slots, steps, node) -> _Step | None:
     """Steps for the layers the zoo uses: conv, pools, adaptive pools, flatten, linear and shape keepers."""
     step = functools.partial(_Step, inputs=tensors, label=label)
-    if isinstance(module, nn.modules.conv._ConvNd) and not module.transposed:
+    if isinstance(module, _CONVS):
         padding = module.padding if isinstance(module.padding, str) else tuple(module.padding)
         paddings = (padding,) * len(module.kernel_size) if isinstance(padding, str) else padding
         params = (
@@ -237,16 +248,16 @@ def _module_step(module, tensors, label, slots, steps, node) -> _Step | None:
         )
         work = module.in_channels // module.groups * math.prod(module.kernel_size)
         return step(rule=_conv, params=params, work=work, kind="window", what=_conv_words(module))
-    if isinstance(module, (nn.modules.pooling._MaxPoolNd, nn.modules.pooling._AvgPoolNd)):
-        dims = 1 if isinstance(module, (nn.MaxPool1d, nn.AvgPool1d)) else 3 if "3d" in type(module).__name__ else 2
+    if isinstance(module, tuple(_POOL_DIMS)):
+        dims = next(d for kind, d in _POOL_DIMS.items() if isinstance(module, kind))
         kernels = _tuple(module.kernel_size, dims)
         strides = _tuple(module.stride or module.kernel_size, dims)  # stride None: the window's size, as torch does
         paddings = _tuple(module.padding, dims)
         dilations = _tuple(getattr(module, "dilation", 1), dims)
         params = (tuple(zip(kernels, strides, paddings, dilations, strict=True)), bool(module.ceil_mode))
-        kind = "max-pool" if isinstance(module, nn.modules.pooling._MaxPoolNd) else "average pool"
+        kind = "max-pool" if isinstance(module, (nn.MaxPool1d, nn.MaxPool2d, nn.MaxPool3d)) else "average pool"
         return step(rule=_pool, params=params, work=0, kind="window", what=_window_words(kernels, strides, kind))
-    if isinstance(module, (nn.modules.pooling._AdaptiveAvgPoolNd, nn.modules.pooling._AdaptiveMaxPoolNd)):
+    if isinstance(module, _ADAPTIVE_POOLS):
         return step(rule=_adaptive, params=(module.output_size,), work=0, kind="other", what="adaptive pool")
     if isinstance(module, nn.Flatten):
         return step(rule=_flatten, params=(module.start_dim, module.end_dim), work=0, kind="other", what="flatten")
@@ -339,8 +350,14 @@ _SHAPE_KEEPING_MODULES = (
     nn.ELU,
     nn.Mish,
     nn.Identity,
-    nn.modules.dropout._DropoutNd,
-    nn.modules.batchnorm._BatchNorm,
+    nn.Dropout,
+    nn.Dropout1d,
+    nn.Dropout2d,
+    nn.Dropout3d,
+    nn.AlphaDropout,
+    nn.BatchNorm1d,
+    nn.BatchNorm2d,
+    nn.BatchNorm3d,
     nn.LayerNorm,
     nn.GroupNorm,
     nn.LocalResponseNorm,
