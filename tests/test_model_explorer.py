@@ -13,9 +13,10 @@ import torch
 from explorer_checks import artists, watch_drawing
 from matplotlib._pylab_helpers import Gcf
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from test_model_resolution import torch_facts  # a real meta forward pass: shapes and multiply-adds by torch
 from torch import nn
 
-from cnn_lessons import arithmetic, block_diagrams, drawing, explorers, models
+from cnn_lessons import block_diagrams, drawing, explorers, models
 from cnn_lessons.explorers import ModelExplorer
 from cnn_lessons.models import model_facts
 
@@ -29,23 +30,6 @@ def build_meta(name):
 
 def stages_by_hand(model):
     return {name: sum(p.numel() for p in child.parameters()) for name, child in model.named_children()}
-
-
-def stage_shapes(name, size):
-    """Each top-level stage's output shape (no batch axis) for a size x size input, recorded by hooks on a meta
-    forward pass (independent of the integer arithmetic the explorer uses)."""
-    model = build_meta(name).eval()
-    shapes = {}
-    hooks = [
-        child.register_forward_hook(lambda m, i, out, stage=stage: shapes.__setitem__(stage, tuple(out.shape[1:])))
-        for stage, child in model.named_children()
-    ]
-    channels = models.model_input_size(name)[0]
-    with torch.no_grad():
-        model(torch.zeros(1, channels, size, size, device="meta"))
-    for hook in hooks:
-        hook.remove()
-    return shapes
 
 
 def value_labels(view):
@@ -84,7 +68,7 @@ def test_every_model_shows_its_stages_and_summary(explorer, monkeypatch):
         assert explorer.view.shown() == expected == models.stage_parameter_counts(model)
         side = models.model_input_size(name)[1]
         assert explorer.size.value == side  # a new model starts at its own size
-        shapes = stage_shapes(name, side)
+        shapes = torch_facts(name, side)[1]
         assert value_labels(explorer.view) == [
             f"{drawing.format_count(c)}\n{explorers.shape_label(shapes.get(stage))}" for stage, c in expected.items()
         ]
@@ -149,9 +133,8 @@ def test_the_size_slider_updates_shapes_and_cost_in_place(explorer, monkeypatch)
     before = artists(explorer.fig)
     for side in (160, 97, 512):
         explorer.size.value = side
-        macs = arithmetic.multiply_adds(build_meta("resnet18"), (3, side, side))
+        macs, shapes = torch_facts("resnet18", side)
         assert f"one 3\u00d7{side}\u00d7{side} input: {macs / 1e9:.2f} G multiply-adds" in explorer.header.value
-        shapes = stage_shapes("resnet18", side)
         assert [label.split("\n")[1] for label in value_labels(explorer.view)] == [
             explorers.shape_label(shapes[stage]) for stage in explorer.view.shown()
         ]
@@ -168,9 +151,8 @@ def test_a_size_the_model_refuses_is_explained(explorer):
     assert value_labels(explorer.view)[-1].endswith("\u2014")  # the classifier is never reached
     explorer.size.value = 63
     assert "one 3\u00d763\u00d763 input" in explorer.header.value
-    with pytest.raises(RuntimeError):  # torch agrees: 62 fails, 63 works
-        stage_shapes("alexnet", 62)
-    assert stage_shapes("alexnet", 63)["classifier"] == (1000,)
+    assert torch_facts("alexnet", 62)[0] is None  # torch agrees: 62 fails, 63 works
+    assert torch_facts("alexnet", 63)[1]["classifier"] == (1000,)
     explorer.model.value = "resnet18"
 
 

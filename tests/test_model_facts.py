@@ -51,6 +51,7 @@ def test_model_facts_xception_on_299():
     assert facts.input_size == model_input_size("xception") == (3, 299, 299)
     assert facts.parameters == 22_855_952 == sum(facts.stages.values())
     assert facts.multiply_adds == 8_357_403_496  # summed layer by layer in test_models.py
+    assert facts.receptive_field == 1083  # summed by hand from the layer list in test_models.py
     assert "[1, 2048, 10, 10]" in facts.summary and "[1, 64, 147, 147]" in facts.summary
     assert re.search(r"^Total mult-adds \(G\): 8\.36$", facts.summary, flags=re.MULTILINE)
 
@@ -79,11 +80,12 @@ def test_model_facts_is_a_frozen_record_built_by_keyword_and_cached():
         "multiply_adds",
         "stages",
         "summary",
+        "receptive_field",
     ]
     with pytest.raises(dataclasses.FrozenInstanceError):
         facts.parameters = 0
     with pytest.raises(TypeError):
-        ModelFacts("lenet5", (1, 32, 32), 1, 1, {}, "")  # positional arguments are refused
+        ModelFacts("lenet5", (1, 32, 32), 1, 1, {}, "", 32)  # positional arguments are refused
     assert dataclasses.replace(facts, summary="") == ModelFacts(**{**dataclasses.asdict(facts), "summary": ""})
 
 

@@ -7,14 +7,12 @@ Picture: :func:`model_picture` (from :func:`cnn_lessons.models.model_facts` and
 from __future__ import annotations
 
 import dataclasses
-import functools
 import html
 
 import ipywidgets as widgets
 import matplotlib
 import matplotlib.figure
 import matplotlib.transforms
-import torch
 from matplotlib.figure import Figure
 
 from cnn_lessons import arithmetic, models
@@ -53,14 +51,6 @@ class ModelPicture:
     summary: str
 
 
-@functools.cache
-def _receptive_field(name: str) -> int:
-    """Receptive field of model ``name``'s last feature map (:func:`cnn_lessons.arithmetic.receptive_field`)."""
-    with torch.device("meta"):  # shapes only: nothing to initialise
-        model = models.MODELS[name]()
-    return arithmetic.receptive_field(model)
-
-
 def model_picture(name: str, size: int) -> ModelPicture:
     """Model ``name`` on a ``size`` x ``size`` input: its facts at its default size and at this one."""
     facts, here = models.model_facts(name), models.facts_at(name, size)
@@ -73,7 +63,7 @@ def model_picture(name: str, size: int) -> ModelPicture:
         multiply_adds=here.multiply_adds,
         default_size=facts.input_size,
         default_multiply_adds=facts.multiply_adds,
-        receptive_field=_receptive_field(name),
+        receptive_field=facts.receptive_field,
         problem=here.problem,
         summary=facts.summary,
     )

@@ -10,7 +10,7 @@ import torch
 import torchinfo
 from torch import nn
 
-from cnn_lessons.arithmetic import multiply_adds
+from cnn_lessons.arithmetic import multiply_adds, receptive_field
 from cnn_lessons.models.zoo import MODELS
 
 __all__ = [
@@ -88,7 +88,8 @@ class ModelFacts:
 
     ``input_size``: (channels, height, width) of the one input the numbers are for; ``parameters``: the
     total; ``multiply_adds``: of one forward pass; ``stages``: parameters per top-level stage, as
-    :func:`stage_parameter_counts` gives them; ``summary``: the :func:`summary_text` table.
+    :func:`stage_parameter_counts` gives them; ``summary``: the :func:`summary_text` table;
+    ``receptive_field``: of the last feature map, by :func:`cnn_lessons.arithmetic.receptive_field`.
     """
 
     name: str
@@ -97,6 +98,7 @@ class ModelFacts:
     multiply_adds: int
     stages: dict[str, int]
     summary: str
+    receptive_field: int
 
 
 _FACTS: dict[str, ModelFacts] = {}
@@ -124,5 +126,6 @@ def model_facts(name: str) -> ModelFacts:
             multiply_adds=multiply_adds(model, size),
             stages=stage_parameter_counts(model),
             summary=summary_text(model, (1, *size), depth=1, device="meta", row_settings=("var_names",)),
+            receptive_field=receptive_field(model),
         )
     return _FACTS[name]
