@@ -43,6 +43,9 @@ __all__ = [
     "conv2d",
     "stretch",
     "conv_transpose2d_as_direct",
+    "conv_matrix",
+    "conv_transpose2d",
+    "overlap_counts",
     "window_step1d",
     "window_step2d",
     "WindowStep",
@@ -452,3 +455,146 @@ def pad_input(x, pads, mode: str = "zeros") -> torch.Tensor:
     batched = x.to(torch.get_default_dtype())[None, None]
     padded = F.pad(batched, flat) if mode == "zeros" else F.pad(batched, flat, mode=mode)
     return padded[0, 0].to(x.dtype)
+
+
+# --- convolution as a matrix, and transposed convolution from scratch ------------------------------------------
+
+
+def conv_matrix(weight, input_size, stride=1, padding=0, dilation=1) -> torch.Tensor:
+    """The dense matrix C of a single-channel 2-D correlation: ``C @ x.flatten() == F.conv2d(x, weight).flatten()``.
+
+    ``weight``: (kh, kw); ``input_size``: an int or (h, w). C has one row per output position and one column per
+    input position (row-major), and holds ``weight[a, b]`` where output (i, j)'s tap (a, b) lands on an input cell
+    (taps on padding zeros have no column). Built with differentiable indexing, so gradients reach ``weight``.
+    stride, padding and dilation take an int or an (h, w) pair; padding also "valid", "same" or "full".
+    Its transpose C^T is the transposed convolution (and the backward pass with respect to the input).
+    """
+    w = as_float_tensor(weight, "weight", 2)
+    h, width = (
+        check_int(f"input_size ({axis})", n) for axis, n in zip(AXES, pair(input_size, "input_size"), strict=True)
+    )
+    plans = _plan2d(torch.empty(h, width), w, stride, padding, dilation)
+    (sh, (top, _), dh, out_h), (sw, (left, _), dw, out_w) = plans
+    kh, kw = w.shape
+    rows = torch.arange(out_h)[:, None, None, None] * sh + torch.arange(kh)[None, None, :, None] * dh - top
+    cols = torch.arange(out_w)[None, :, None, None] * sw + torch.arange(kw)[None, None, None, :] * dw - left
+    rows, cols = torch.broadcast_tensors(rows, cols)  # (out_h, out_w, kh, kw): the input cell under each tap
+    output = torch.arange(out_h * out_w).view(out_h, out_w, 1, 1).expand_as(rows)
+    taps = w.expand(out_h, out_w, kh, kw)
+    inside = (rows >= 0) & (rows < h) & (cols >= 0) & (cols < width)
+    matrix = w.new_zeros(out_h * out_w, h * width)
+    return matrix.index_put((output[inside], rows[inside] * width + cols[inside]), taps[inside], accumulate=True)
+
+
+def _transposed_axis(size: int, kernel_size: int, stride, padding, output_padding, dilation, axis: str):
+    """Checked (stride, padding, output_padding, dilation, output size) of one axis, errors naming the axis."""
+    try:
+        stride = check_int("stride", stride)
+        padding = check_int("padding", padding, minimum=0)
+        output_padding = check_int("output_padding", output_padding, minimum=0)
+        dilation = check_int("dilation", dilation)
+        if output_padding >= max(stride, dilation):
+            raise ValueError(
+                f"output_padding {output_padding} must be smaller than stride {stride} or dilation {dilation} "
+                f"(torch refuses it otherwise): a stride-{stride} convolution maps {stride} neighbouring input sizes "
+                f"to one output size, and output_padding (0 to {max(stride, dilation) - 1}) picks which of them "
+                f"to give back"
+            )
+        out = conv_transpose_output_size(size, kernel_size, stride, padding, output_padding, dilation)
+    except ValueError as error:
+        raise ValueError(f"along the {axis}: {error}") from None
+    return stride, padding, output_padding, dilation, out
+
+
+def conv_transpose2d(
+    input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1
+) -> torch.Tensor:
+    """From-scratch twin of ``torch.nn.functional.conv_transpose2d`` (NCHW, or CHW unbatched): matmul + col2im.
+
+    Each input value stamps a copy of the kernel, scaled by that value, on the output, ``stride`` cells apart
+    (overlapping copies add up): one matrix product per group makes every scaled copy as a column, and
+    ``F.fold`` (col2im, the reverse of the ``F.unfold`` in :func:`conv2d`) adds them up in place. Then
+    ``output_padding`` adds rows and columns at the bottom and right, and ``padding`` crops from every side.
+    ``weight``: (in_channels, out_channels / groups, kh, kw), torch's layout; stride, padding, output_padding and
+    dilation take an int or an (h, w) pair; output_padding must be smaller than stride or dilation.
+    """
+    # long: the input checks of conv2d (ranks, groups, channels, bias, per-axis sizes) come before the three steps
+    x = as_float_tensor(input, "input", (3, 4))
+    w = as_float_tensor(weight, "weight", 4)
+    x, w = _common(x, w)
+    unbatched = x.dim() == 3
+    if unbatched:
+        x = x.unsqueeze(0)
+    groups = check_int("groups", groups)
+    batch, in_channels, height, width = x.shape
+    weight_in, group_out, kh, kw = w.shape
+    if weight_in != in_channels:
+        raise ValueError(
+            f"input has {in_channels} channels, but a transposed convolution's weight is (in, out/groups, kh, kw) "
+            f"and this one, of shape {tuple(w.shape)}, expects {weight_in}; its first axis must be the input's "
+            f"channels (the transpose of a conv2d weight, which is (out, in/groups, kh, kw))"
+        )
+    if in_channels % groups:
+        raise ValueError(
+            f"input has {in_channels} channels, which groups={groups} cannot split evenly; use a number of "
+            f"channels divisible by {groups}"
+        )
+    out_channels = group_out * groups
+    if bias is not None:
+        b = as_float_tensor(bias, "bias", 1).to(x.dtype)
+        if b.shape[0] != out_channels:
+            raise ValueError(
+                f"bias must have one entry per output channel ({group_out} x groups {groups} = {out_channels}), "
+                f"got {b.shape[0]}"
+            )
+    (sh, ph, ah, dh, out_h), (sw, pw, aw, dw, out_w) = (
+        _transposed_axis(n, k, s, p, a, d, axis)
+        for n, k, s, p, a, d, axis in zip(
+            (height, width),
+            (kh, kw),
+            pair(stride, "stride"),
+            pair(padding, "padding"),
+            pair(output_padding, "output_padding"),
+            pair(dilation, "dilation"),
+            AXES,
+            strict=True,
+        )
+    )
+    group_in = in_channels // groups
+    rows = x.reshape(batch, groups, group_in, height * width)
+    kernels = w.reshape(groups, group_in, group_out * kh * kw)
+    columns = torch.einsum("gck,ngcl->ngkl", kernels, rows).reshape(batch, out_channels * kh * kw, height * width)
+    full_h, full_w = (height - 1) * sh + dh * (kh - 1) + 1, (width - 1) * sw + dw * (kw - 1) + 1
+    stamped = F.fold(columns, (full_h, full_w), (kh, kw), dilation=(dh, dw), stride=(sh, sw))
+    stamped = F.pad(stamped, (0, aw, 0, ah))  # output_padding: new rows and columns at the bottom and right
+    out = stamped[:, :, ph : ph + out_h, pw : pw + out_w]  # padding crops p from every side
+    if bias is not None:
+        out = out + b.view(1, -1, 1, 1)
+    return out[0] if unbatched else out
+
+
+def overlap_counts(input_size, kernel_size, stride=1, padding=0, output_padding=0, dilation=1) -> torch.Tensor:
+    """How many kernel copies a transposed convolution stamps on each output position (ints; 1-D or 2-D).
+
+    ``input_size`` and ``kernel_size``: ints for 1-D, (h, w) pairs for 2-D (stride, padding, output_padding and
+    dilation then take an int or a pair). The count is :func:`conv_transpose2d` of an all-ones input with an
+    all-ones kernel: where it is uneven, a constant input comes out uneven (the checkerboard).
+    """
+    one_d = not isinstance(input_size, (tuple, list))
+    if one_d:  # a 1-D count is a 2-D one of height 1: a 1-row input, a 1-row kernel, nothing happening down
+        input_size, kernel_size = (1, input_size), (1, kernel_size)
+        stride, padding, output_padding, dilation = (1, stride), (0, padding), (0, output_padding), (1, dilation)
+    (h, w), (kh, kw) = pair(input_size, "input_size"), pair(kernel_size, "kernel_size")
+    counts = (
+        conv_transpose2d(
+            torch.ones(1, 1, check_int("input_size", h), check_int("input_size", w), dtype=torch.float64),
+            torch.ones(1, 1, check_int("kernel_size", kh), check_int("kernel_size", kw), dtype=torch.float64),
+            stride=stride,
+            padding=padding,
+            output_padding=output_padding,
+            dilation=dilation,
+        )[0, 0]
+        .round()
+        .long()
+    )
+    return counts[0] if one_d else counts
