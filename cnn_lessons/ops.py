@@ -50,6 +50,7 @@ __all__ = [
     "window_step2d",
     "WindowStep",
     "CLASSIC_KERNELS",
+    "batch_norm2d",
 ]
 
 AXES = ("height", "width")
@@ -455,6 +456,95 @@ def pad_input(x, pads, mode: str = "zeros") -> torch.Tensor:
     batched = x.to(torch.get_default_dtype())[None, None]
     padded = F.pad(batched, flat) if mode == "zeros" else F.pad(batched, flat, mode=mode)
     return padded[0, 0].to(x.dtype)
+
+
+# --- batch normalisation (lesson 06) ------------------------------------------------------------------------
+
+
+def _per_channel(value, name: str, channels: int, like: torch.Tensor) -> torch.Tensor | None:
+    """``value`` as a 1-D tensor of one entry per channel (None stays None), on ``like``'s device."""
+    if value is None:
+        return None
+    if not isinstance(value, torch.Tensor):
+        value = as_float_tensor(value, name, 1)
+    if value.dim() != 1 or value.shape[0] != channels:
+        raise ValueError(
+            f"{name} must hold one value per channel: shape ({channels},) for an input with {channels} channels "
+            f"(axis 1 of N, C, H, W), got shape {tuple(value.shape)}"
+        )
+    if value.device != like.device:
+        raise ValueError(f"{name} is on {value.device} but the input is on {like.device}; move both to one device")
+    return value
+
+
+def batch_norm2d(
+    x,
+    running_mean=None,
+    running_var=None,
+    weight=None,
+    bias=None,
+    training: bool = True,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> torch.Tensor:
+    """From-scratch twin of ``F.batch_norm`` on an (N, C, H, W) batch; running statistics updated in place.
+
+    Per channel c, over the N * H * W values of that channel: in training mode the batch's mean and its biased
+    variance (divided by N*H*W) normalise, ``(x - mean) / sqrt(var + eps) * weight + bias``, and, when given,
+    ``running_mean`` and ``running_var`` move towards the batch's mean and its *unbiased* variance (divided by
+    N*H*W - 1): ``running = (1 - momentum) * running + momentum * batch``, in place, outside autograd. In eval
+    mode (``training=False``) the running statistics normalise instead, and nothing is updated. ``weight`` (the
+    scale, gamma) and ``bias`` (the shift, beta) are optional, one value per channel.
+    """
+    # long: every argument is checked with its own teaching message before the few lines of arithmetic
+    x = as_float_tensor(x, "x (an N, C, H, W batch)", 4)
+    if not isinstance(training, bool):
+        raise TypeError(f"training must be True or False, got {training!r} ({type(training).__name__})")
+    for name, value in (("momentum", momentum), ("eps", eps)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise TypeError(f"{name} must be a number, got {value!r} ({type(value).__name__})")
+    if not 0.0 <= momentum <= 1.0:
+        raise ValueError(
+            f"momentum must be between 0 and 1 (the weight of the new batch in the running average), got {momentum}"
+        )
+    if eps < 0:
+        raise ValueError(f"eps must be >= 0 (it keeps the division away from 0), got {eps}")
+    channels = x.shape[1]
+    running_mean = _per_channel(running_mean, "running_mean", channels, x)
+    running_var = _per_channel(running_var, "running_var", channels, x)
+    weight = _per_channel(weight, "weight", channels, x)
+    bias = _per_channel(bias, "bias", channels, x)
+    if (running_mean is None) != (running_var is None):
+        raise ValueError("give both running_mean and running_var, or neither")
+    count = x.shape[0] * x.shape[2] * x.shape[3]  # values per channel
+    if training:
+        if count == 1:
+            raise ValueError(
+                f"in training mode each channel needs more than one value to have a variance, but an input of "
+                f"shape {tuple(x.shape)} has N*H*W = 1 per channel. Evaluate with training=False (model.eval()), "
+                f"which uses the running statistics, or train on a batch of at least 2"
+            )
+        mean = x.mean(dim=(0, 2, 3))
+        var = ((x - mean.view(1, -1, 1, 1)) ** 2).mean(dim=(0, 2, 3))  # biased: divided by N*H*W
+        if running_mean is not None:
+            with torch.no_grad():
+                unbiased = var.detach() * count / (count - 1)
+                running_mean.mul_(1 - momentum).add_(mean.detach().to(running_mean.dtype), alpha=momentum)
+                running_var.mul_(1 - momentum).add_(unbiased.to(running_var.dtype), alpha=momentum)
+    else:
+        if running_mean is None:
+            raise ValueError(
+                "eval mode (training=False) normalises with the running statistics, but running_mean and "
+                "running_var are None; pass them (a BatchNorm2d's buffers), or use training=True for the "
+                "batch's own statistics"
+            )
+        mean, var = running_mean.to(x.dtype), running_var.to(x.dtype)
+    y = (x - mean.view(1, -1, 1, 1)) / torch.sqrt(var.view(1, -1, 1, 1) + eps)
+    if weight is not None:
+        y = y * weight.view(1, -1, 1, 1)
+    if bias is not None:
+        y = y + bias.view(1, -1, 1, 1)
+    return y
 
 
 # --- convolution as a matrix, and transposed convolution from scratch ------------------------------------------
