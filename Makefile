@@ -50,7 +50,8 @@ lint: $(TEST_STAMP)
 notebooks: $(LAB_STAMP)
 	for script in $(SCRIPTS); do $(BIN)/jupytext --quiet --to ipynb --update "$$script" || exit 1; done
 	$(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=600 \
-		--ExecutePreprocessor.record_timing=False $(SCRIPTS:.py=.ipynb)
+		--ExecutePreprocessor.record_timing=False --ExecutePreprocessor.store_widget_state=False \
+		$(SCRIPTS:.py=.ipynb)
 
 ## freeze: rewrite requirements/constraints.txt from what .venv has now
 freeze: $(TEST_STAMP)

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import numbers
 import time
@@ -139,8 +140,6 @@ def fit(
     if schedule not in ("one-cycle", "constant"):
         raise ValueError(f"schedule must be 'one-cycle' or 'constant', got {schedule!r}")
     device = default_device() if device is None else torch.device(device)
-    from tqdm.auto import tqdm  # imported here: tqdm.auto looks for Jupyter widgets when imported
-
     torch.manual_seed(seed)
     generator = torch.Generator().manual_seed(seed)
     model.to(device)
@@ -154,7 +153,7 @@ def fit(
     if num_threads is not None:
         torch.set_num_threads(_positive("num_threads", num_threads))
     try:
-        with tqdm(total=epochs, desc=desc, unit="epoch", disable=not progress) as bar:
+        with _epoch_bar(epochs, desc, progress) as bar:
             for _ in range(epochs):
                 start = time.perf_counter()
                 model.train()
@@ -186,6 +185,28 @@ def fit(
     finally:
         torch.set_num_threads(threads)
     return history
+
+
+@contextlib.contextmanager
+def _epoch_bar(epochs: int, desc: str, progress: bool):
+    """tqdm's bar over the epochs; in Jupyter it becomes its last line of text once every epoch has run.
+
+    A stored notebook then shows how the training ended where there is no live widget (GitHub, nbviewer, HTML
+    exports), not a progress bar frozen at 0%.
+    """
+    import IPython.display  # imported here: only a Jupyter kernel needs it
+    from tqdm import auto, notebook  # imported here: tqdm.auto looks for Jupyter widgets when imported
+
+    in_jupyter = progress and auto.tqdm is notebook.tqdm
+    options = {"display": False} if in_jupyter else {}
+    bar = auto.tqdm(total=epochs, desc=desc, unit="epoch", disable=not progress, **options)
+    shown = IPython.display.display(bar.container, display_id=True) if in_jupyter else None
+    try:
+        yield bar
+    finally:
+        bar.close()
+    if shown is not None:  # every epoch ran (an interrupted bar stays, marked red by tqdm)
+        shown.update(IPython.display.Pretty(str(bar)))
 
 
 @torch.no_grad()

@@ -114,3 +114,37 @@ def test_no_execution_timestamps_are_stored(path):
     cells = json.loads(path.read_text())["cells"]
     timed = [i for i, cell in enumerate(cells) if "execution" in cell["metadata"]]
     assert not timed, f"{path.name}: cells {timed} store execution timestamps; `make notebooks` records none"
+
+
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+def _widget_views(path: Path) -> list[tuple[int, dict]]:
+    """(cell index, output data) of every stored output that shows a widget."""
+    cells = json.loads(path.read_text())["cells"]
+    return [
+        (i, o["data"]) for i, c in enumerate(cells) for o in c.get("outputs", []) if WIDGET_VIEW in o.get("data", {})
+    ]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_stored_widget_view_has_its_picture_beside_it(path):
+    """GitHub, nbviewer and HTML exports have no live widgets: they show the PNG stored in the same output."""
+    assert "widgets" not in json.loads(path.read_text())["metadata"], (
+        f"{path.name} stores widget state: HTML exports would show the (dead) widget instead of its picture; "
+        "`make notebooks` stores none"
+    )
+    blind = [i for i, data in _widget_views(path) if not data.get("image/png")]
+    assert not blind, f"{path.name}: cells {blind} store a widget view with no PNG beside it; run `make notebooks`"
+
+
+def test_the_stored_picture_check_sees_a_bare_widget(tmp_path):
+    notebook = json.loads(NOTEBOOKS[0].read_text())
+    cell, data = next((i, d) for i, d in _widget_views(NOTEBOOKS[0]))
+    assert data["image/png"]
+    output = next(o for o in notebook["cells"][cell]["outputs"] if WIDGET_VIEW in o.get("data", {}))
+    del output["data"]["image/png"]
+    bare = tmp_path / NOTEBOOKS[0].name
+    bare.write_text(json.dumps(notebook))
+    with pytest.raises(AssertionError, match=rf"cells \[{cell}\] store a widget view with no PNG"):
+        test_every_stored_widget_view_has_its_picture_beside_it(bare)

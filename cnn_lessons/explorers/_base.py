@@ -3,7 +3,9 @@ box, redraw, the re-entrancy guard, and the registry of explorer classes (:func:
 
 from __future__ import annotations
 
+import base64
 import functools
+import io
 import itertools
 import struct
 import sys
@@ -190,7 +192,16 @@ class Explorer:
     def _repr_mimebundle_(self, **kwargs):
         bundle = self.box._repr_mimebundle_(**kwargs)
         bundle["text/plain"] = repr(self)  # short and stable (the box's repr lists every child widget)
+        # beside the widget view, the picture as a PNG: what GitHub, nbviewer and HTML exports show (they have
+        # no widget state, so they fall back to it); a live JupyterLab shows the widget
+        bundle["image/png"] = base64.b64encode(self.still_png()).decode("ascii")
         return bundle
+
+    def still_png(self) -> bytes:
+        """The PNG stored beside the widget view: :meth:`static_figure` at the live canvas's size and dpi."""
+        buffer = io.BytesIO()
+        self.static_figure().savefig(buffer, format="png", metadata={"Software": None})
+        return buffer.getvalue()
 
     def close(self) -> None:
         """Close the widgets (and the canvas); the explorer cannot be shown afterwards."""

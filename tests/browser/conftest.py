@@ -6,6 +6,9 @@ in CI, ``.ci/run``): then a missing browser fails them, with how to install it.
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 from harness import launch_chromium, new_context, require_browser, running_lab
 
@@ -38,3 +41,14 @@ def context(browser, lab):
     yield ctx
     ctx.close()
     lab.shut_down_kernels()
+
+
+@pytest.fixture(scope="session")
+def screenshots(tmp_path_factory) -> Path:
+    """Where the browser tests save screenshots: a temporary folder, so that a test run leaves the repository
+    as it was, unless ``CNN_LESSONS_SCREENSHOTS`` names one (``make screenshots`` points it at
+    assets/screenshots, to refresh the README's pictures on purpose)."""
+    chosen = os.environ.get("CNN_LESSONS_SCREENSHOTS")
+    folder = Path(chosen) if chosen else tmp_path_factory.mktemp("screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder

@@ -40,7 +40,6 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 NOTEBOOKS_DIR = REPO / "notebooks"
-SCREENSHOTS_DIR = REPO / "assets" / "screenshots"
 
 CHROMIUM = Path(os.environ.get("CNN_LESSONS_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [

@@ -7,7 +7,8 @@ output is an error (tracebacks, error text on stderr, "Error displaying widget")
 paints its ipympl canvas. Then focus each explorer's main slider and press ArrowRight (an explorer without a
 slider gets the next option of its dropdown): the readout must show the new value, the canvas pixels must
 change, and nothing may land in JupyterLab's log console (where errors raised in widget callbacks go). A
-screenshot of each explorer is saved as ``assets/screenshots/<notebook-stem>-<explorer-index>.png``.
+screenshot of each explorer is saved as ``<notebook-stem>-<explorer-index>.png`` where the ``screenshots`` fixture
+says (a temporary folder; ``make screenshots`` refreshes assets/screenshots).
 
 All waits are readiness conditions with generous timeouts (2 shared cores), never fixed sleeps. The tests in
 this module share one JupyterLab and run one after another in one pytest-xdist worker (``--dist
@@ -21,7 +22,6 @@ import re
 import pytest
 from harness import (
     REDRAW_TIMEOUT_MS,
-    SCREENSHOTS_DIR,
     SLIDER_HANDLE,
     SLIDER_READOUT,
     NotebookPage,
@@ -83,7 +83,7 @@ def _move(page: NotebookPage, explorer, label: str) -> str:
 
 
 @pytest.mark.parametrize("source", LESSONS, ids=[p.stem for p in LESSONS])
-def test_lesson_runs_in_jupyterlab_and_its_explorers_respond(source, lab, context):
+def test_lesson_runs_in_jupyterlab_and_its_explorers_respond(source, lab, context, screenshots):
     notebook = copy_notebook(source, lab.root)  # a copy: nothing the browser does reaches notebooks/
     page = NotebookPage(context, lab, notebook)
     _run(page)
@@ -97,7 +97,7 @@ def test_lesson_runs_in_jupyterlab_and_its_explorers_respond(source, lab, contex
     for index, explorer in enumerate(explorers, 1):
         label = f"{notebook.stem} explorer {index}"
         _move(page, explorer, label)
-        save_screenshot(explorer, SCREENSHOTS_DIR / f"{notebook.stem}-{index}.png")
+        save_screenshot(explorer, screenshots / f"{notebook.stem}-{index}.png")
 
     page.wait_idle()
     errors = page.errors()
