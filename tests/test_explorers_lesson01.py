@@ -15,7 +15,7 @@ from matplotlib._pylab_helpers import Gcf
 
 from cnn_lessons import drawing, explorers, ops
 from cnn_lessons.data import LUMA_WEIGHTS, PHOTO_NAMES, load_photo
-from cnn_lessons.explorers import MODES, KernelPicker, StepThroughExplorer
+from cnn_lessons.explorers import MODES, KernelPicker, StepThroughExplorer, kernel_picker
 
 PACKAGE = Path(__file__).resolve().parents[1] / "cnn_lessons"
 fmt = drawing.format_number
@@ -305,7 +305,7 @@ def test_picker_every_kernel(picker, monkeypatch):
     fig, before = picker.fig, artists(picker.fig)
     _, redraws = watch_drawing(picker, monkeypatch)
     names = list(ops.CLASSIC_KERNELS)
-    assert picker.kernel.options == tuple(names)
+    assert picker.kernel.options == (*names, "custom")
     assert set(names) == {"identity", "box blur", "sharpen", "sobel x", "sobel y", "laplacian"}
     for name in [*names, *reversed(names)]:
         picker.kernel.value = name
@@ -313,6 +313,7 @@ def test_picker_every_kernel(picker, monkeypatch):
         want = F.conv2d(photo[None, None], weights[None, None], padding="same")[0, 0]
         np.testing.assert_allclose(np.asarray(picker.view.result_image.get_array()), want.numpy(), atol=1e-5)
         assert flat(picker.view.kernel_grid) == strings(weights)
+        assert [cell.value for cell in picker.cell_widgets()] == weights.flatten().tolist()  # ready to edit
         assert picker.view.kernel_title.get_text() == name
         low, high = picker.view.result_image.get_clim()
         if abs(float(weights.sum())) < 1e-6:  # edge detectors: signed output on a diverging scale
@@ -331,15 +332,157 @@ def test_picker_every_kernel(picker, monkeypatch):
     np.testing.assert_allclose(np.asarray(picker.view.photo_image.get_array()), photo.numpy())  # untouched
 
 
-def test_picker_identity_gives_the_photo_back_and_takes_any_image():
-    image = torch.rand(20, 30, generator=torch.Generator().manual_seed(0))
-    picker = KernelPicker(image, kernel="identity")
-    np.testing.assert_allclose(np.asarray(picker.view.result_image.get_array()), image.numpy(), atol=1e-6)
-    bundle = picker._repr_mimebundle_()
-    assert bundle["text/plain"] == "KernelPicker(kernel='identity')"
+def torch_facts(photo, kernel):
+    """Correlation, convolution and the numbers the picker states, from F.conv2d and torch.rot90 alone."""
+    k = torch.as_tensor(kernel, dtype=torch.float32)
+    turned = torch.rot90(k, 2)  # half a turn: what convolution does to the kernel
+    correlation = F.conv2d(photo[None, None], k[None, None], padding="same")[0, 0]
+    convolution = F.conv2d(photo[None, None], turned[None, None], padding="same")[0, 0]
+    gap = (correlation - convolution).abs()
+    symmetry = "symmetric" if torch.equal(turned, k) else "antisymmetric" if torch.equal(turned, -k) else "neither"
+    inner = (slice(1, -1), slice(1, -1))
+    return dict(
+        correlation=correlation,
+        convolution=convolution,
+        symmetry=symmetry,
+        difference=float(gap.max()),
+        mean_difference=float(gap.mean()),
+        share=float(gap.max() / correlation.abs().max()),
+        total=float(k.double().sum()),
+        photo_mean=float(photo[inner].double().mean()),
+        result_mean=float(correlation[inner].double().mean()),
+    )
+
+
+KERNELS = {
+    "asymmetric": [[1.0, 2, 0], [0, 1, -1], [0.5, 0, 0]],
+    "mirror only": [[1.0, 0, 1], [2, 0, 2], [0, 0, 0]],  # symmetric left-right, not under the half turn
+    "antisymmetric": [[0.0, 1, 2], [-1, 0, 1], [-2, -1, 0]],
+    "symmetric": [[0.5, 0, 0.25], [1, 3, 1], [0.25, 0, 0.5]],
+    "zero sum": [[1.0, -1, 0], [2, 0, -2], [0, 1, -1]],
+    "halving": [[0.0, 0.25, 0], [0, 0.25, 0], [0, 0, 0]],
+    "negative": [[0.0, 0, 0], [0, -1, 0], [0, 0, 0]],
+}
+
+
+@pytest.mark.parametrize("case", list(KERNELS))
+def test_kernel_picture_is_what_torch_computes(case):
+    photo = load_photo(size=48)
+    kernel = KERNELS[case]
+    picture = kernel_picker.kernel_picture(photo, kernel)
+    want = torch_facts(photo, kernel)
+    torch.testing.assert_close(picture.result, want["correlation"], atol=1e-5, rtol=0)
+    torch.testing.assert_close(picture.convolved, want["convolution"], atol=1e-5, rtol=0)
+    assert picture.symmetry == want["symmetry"]
+    assert picture.flip_difference == pytest.approx(want["difference"], abs=1e-5)
+    assert picture.flip_share == pytest.approx(want["share"], abs=1e-5)
+    assert picture.weight_sum == pytest.approx(want["total"], abs=1e-9)
+    assert picture.photo_mean == pytest.approx(want["photo_mean"], abs=1e-6)
+    assert picture.result_mean == pytest.approx(want["result_mean"], abs=1e-5)
+    assert picture.signed == (want["total"] <= 1e-6) and not picture.problem
+    # the sentences state those numbers
+    assert f"weights sum to {fmt(want['total'])}" in picture.brightness
+    assert f"from {fmt(want['photo_mean'])} to {fmt(want['result_mean'])}" in picture.brightness
+    if want["symmetry"] == "symmetric":
+        assert want["difference"] == 0 and "the same kernel" in picture.flip and "differ by 0 " in picture.flip
+    elif want["symmetry"] == "antisymmetric":
+        torch.testing.assert_close(want["convolution"], -want["correlation"])
+        assert "minus the correlation" in picture.flip and f"up to {fmt(want['difference'])}" in picture.flip
+    else:
+        assert want["difference"] > 0.1
+        assert f"up to {fmt(want['difference'], 3)} ({fmt(100 * want['share'], 1)}% of the largest" in picture.flip
+        assert f"{fmt(want['mean_difference'], 3)} on average" in picture.flip
+
+
+def test_kernel_picture_says_what_the_sum_does_to_brightness():
+    photo = load_photo(size=32)
+    said = {
+        case: kernel_picker.kernel_picture(photo, KERNELS[case]).brightness
+        for case in ("zero sum", "halving", "negative")
+    }
+    assert "a flat area becomes 0" in said["zero sum"]
+    assert "0.5 times as bright, darker" in said["halving"]
+    assert f"sum to {MINUS}1, less than 0" in said["negative"] and "light and dark swap" in said["negative"]
+    doubling = kernel_picker.kernel_picture(photo, torch.full((3, 3), 2 / 9))
+    assert "2 times as bright, brighter" in doubling.brightness and "above 1 shows as white" in doubling.brightness
+    flat = torch.full((9, 9), 0.4)  # a flat photo: away from the border, each kernel multiplies it by its sum
+    for case in ("halving", "negative", "asymmetric"):
+        picture = kernel_picker.kernel_picture(flat, KERNELS[case])
+        assert picture.result_mean == pytest.approx(0.4 * float(torch.tensor(KERNELS[case]).sum()), abs=1e-6)
+
+
+def test_kernel_picture_is_pure_data():
+    from test_package_shape import check_pure  # imported here: the project's purity check, not a second one
+
+    check_pure(kernel_picker.kernel_picture)
+
+
+def test_kernel_picture_explains_what_cannot_be_drawn():
+    photo = load_photo(size=16)
+    for bad in (float("nan"), float("inf")):
+        picture = kernel_picker.kernel_picture(photo, [[0.0, 0, 0], [0, bad, 0], [0, 0, 0]])
+        assert "not a finite number" in picture.problem and torch.count_nonzero(picture.result) == 0
+    huge = kernel_picker.kernel_picture(photo, torch.full((3, 3), 1e38))
+    assert "too large (up to 1e+38)" in huge.problem and "below 1e30 work" in huge.problem
+    with pytest.raises(ValueError, match=r"must be 2-D and fit inside the 16x16 photo, got shape \(3,\)"):
+        kernel_picker.kernel_picture(photo, [1.0, 2, 3])
+    with pytest.raises(ValueError, match=r"2-D grayscale image \(H, W\), got shape \(1, 16, 16\)"):
+        kernel_picker.kernel_picture(photo[None], torch.eye(3))
+
+
+def test_typing_a_weight_switches_to_custom_and_filters_live(monkeypatch):
+    photo = load_photo(size=40)
+    picker = KernelPicker(photo, kernel="sobel x")
+    made, redraws = watch_drawing(picker, monkeypatch)
+    fig, before = picker.fig, artists(picker.fig)
+    typed = ops.CLASSIC_KERNELS["sobel x"].clone()
+    for (r, c), value in [((0, 0), 2.0), ((1, 1), -0.5), ((2, 1), 1.25)]:
+        picker.cells[r][c].value = value
+        typed[r, c] = value
+        assert picker.kernel.value == "custom"
+        want = torch_facts(photo, typed)
+        np.testing.assert_allclose(picker.view.result_image.get_array(), want["correlation"].numpy(), atol=1e-5)
+        assert flat(picker.view.kernel_grid) == strings(typed)
+        assert picker.view.kernel_title.get_text() == "custom"
+        assert f"weights sum to {fmt(want['total'])}" in picker.note.value
+        assert f"up to {fmt(want['difference'], 3)}" in picker.note.value  # no longer antisymmetric
+        assert picker.view.kernel_note.get_text().startswith(f"weights sum to {fmt(want['total'])}")
+    assert len(redraws) == 3 and made == []  # one redraw per typed number, no new figure
+    assert picker.fig is fig and [ax for ax, _ in artists(fig)] == [ax for ax, _ in before]
+    assert (
+        repr(picker) == "KernelPicker(kernel='custom', weights=[[2.0, 0.0, 1.0], [-2.0, -0.5, 2.0], [-1.0, 1.25, 1.0]])"
+    )
+
+    picker.kernel.value = "laplacian"  # a classic kernel writes its weights into the inputs, ready to edit
+    assert [cell.value for cell in picker.cell_widgets()] == ops.CLASSIC_KERNELS["laplacian"].flatten().tolist()
+    assert len(redraws) == 4
+    picker.kernel.value = "custom"  # custom starts from the weights on show
+    np.testing.assert_allclose(
+        picker.view.result_image.get_array(),
+        torch_facts(photo, ops.CLASSIC_KERNELS["laplacian"])["correlation"],
+        atol=1e-5,
+    )
+    picker.cells[1][1].value = float("inf")  # explained in the widget, never raised
+    assert "nothing to show" in picker.note.value and "not a finite number" in picker.note.value
+    assert picker.view.result_title.get_text() == "nothing to show: see the note"
+    assert len(redraws) == 6
     picker.close()
-    with pytest.raises(ValueError, match="kernel must be one of"):
-        KernelPicker(image, kernel="emboss")
+
+
+def test_picker_starts_from_typed_weights_and_refuses_bad_ones():
+    photo = load_photo(size=24)
+    weights = KERNELS["asymmetric"]
+    picker = KernelPicker(photo, kernel="custom", weights=weights)
+    np.testing.assert_allclose(
+        picker.view.result_image.get_array(), torch_facts(photo, weights)["correlation"].numpy(), atol=1e-5
+    )
+    static = picker.static_figure()
+    assert static is not picker.fig and len(static.axes) == len(picker.fig.axes)
+    picker.close()
+    with pytest.raises(ValueError, match=r"weights must be 3x3 \(three rows of three numbers\), got shape \(2, 2\)"):
+        KernelPicker(photo, kernel="custom", weights=[[1, 0], [0, 1]])
+    with pytest.raises(ValueError, match="pass kernel='custom', not 'sobel x'"):
+        KernelPicker(photo, kernel="sobel x", weights=weights)
 
 
 # --- the photo ------------------------------------------------------------------------------------------------
