@@ -14,7 +14,7 @@ SCRIPTS := $(sort $(wildcard notebooks/[0-9]*.py))
 JOBS ?= 2
 XDIST := $(if $(filter 0,$(JOBS)),,-n $(JOBS) --dist loadscope)
 
-.PHONY: lab test test-elsewhere lint notebooks freeze clean
+.PHONY: lab test test-elsewhere lint notebooks screenshots freeze clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,10 @@ notebooks: $(LAB_STAMP)
 	$(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=600 \
 		--ExecutePreprocessor.record_timing=False --ExecutePreprocessor.store_widget_state=False \
 		$(SCRIPTS:.py=.ipynb)
+
+## screenshots: refresh the README's pictures (assets/screenshots) from the browser tests; tests alone write none
+screenshots: $(TEST_STAMP)
+	CNN_LESSONS_SCREENSHOTS=assets/screenshots CNN_LESSONS_BROWSER=required $(BIN)/python -m pytest $(XDIST) tests/browser
 
 ## freeze: rewrite requirements/constraints.txt from what .venv has now
 freeze: $(TEST_STAMP)

@@ -197,7 +197,7 @@ def _epoch_bar(epochs: int, desc: str, progress: bool):
     import IPython.display  # imported here: only a Jupyter kernel needs it
     from tqdm import auto, notebook  # imported here: tqdm.auto looks for Jupyter widgets when imported
 
-    in_jupyter = progress and auto.tqdm is notebook.tqdm
+    in_jupyter = progress and issubclass(auto.tqdm, notebook.tqdm)
     options = {"display": False} if in_jupyter else {}
     bar = auto.tqdm(total=epochs, desc=desc, unit="epoch", disable=not progress, **options)
     shown = IPython.display.display(bar.container, display_id=True) if in_jupyter else None
