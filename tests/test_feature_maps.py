@@ -10,15 +10,17 @@ import matplotlib.figure
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 from explorer_checks import artists, watch_drawing
 from matplotlib._pylab_helpers import Gcf
 from torch import nn
 
-from cnn_lessons import features
+from cnn_lessons import drawing, features
 from cnn_lessons.data import load_digits_split
-from cnn_lessons.explorers import FeatureMapExplorer
+from cnn_lessons.explorers import FeatureMapExplorer, feature_maps
 from cnn_lessons.models import SimpleCNN
 
+fmt = drawing.format_number
 LAYERS = ["block1.conv", "block1.act", "block1.pool", "block2.conv", "block2.act"]
 
 
@@ -132,11 +134,58 @@ def test_explorer_sweep_shows_the_models_activations_in_place(digits, monkeypatc
                 assert f"label {int(labels[index])}, predicted <b>{predicted}</b>" in explorer.readout.value
                 title = explorer.view.map_title.get_text()
                 assert title.startswith(f"{name}, channel {channel} (of 0\u2013{channels - 1}): {height}\u00d7{width}")
+                check_grid(explorer.view, expected[name], channel)
     assert len(redraws) == changes  # one redraw per change
     assert made == []  # no figure made by a callback
     assert explorer.fig is fig and explorer.canvas.figure is fig
     assert artists(fig) == before  # the same artists, none added or removed
     explorer.close()
+
+
+def check_grid(view, maps, channel):
+    """The grid shows every channel of ``maps`` (one tile each, enlarged by a whole factor), ``channel`` outlined."""
+    channels, height, width = maps.shape
+    limit = float(maps.abs().max()) or 1.0
+    assert view.grid_image.get_clim() == pytest.approx((-limit, limit))
+    for c in range(channels):
+        tile = torch.as_tensor(view.tile(c))
+        scale = tile.shape[0] // height
+        assert tile.shape == (scale * height, scale * width) and scale * min(height, width) >= 8
+        # the tile is the map, each value a scale x scale block (undone here by average pooling)
+        assert torch.allclose(F.avg_pool2d(tile[None], scale)[0], maps[c], atol=1e-6)
+    top, left, tile_height, tile_width = view.outlined()
+    shown = torch.as_tensor(np.asarray(view.grid_image.get_array())[top : top + tile_height, left : left + tile_width])
+    assert torch.equal(shown, torch.as_tensor(view.tile(channel)))
+    assert view.grid_title.get_text() == f"all {channels} channels, one scale: \u00b1{fmt(float(maps.abs().max()))}"
+
+
+def test_channel_mosaic_tiles_every_channel_in_rows():
+    maps = torch.randn(7, 3, 5, generator=torch.Generator().manual_seed(0))
+    mosaic = feature_maps.channel_mosaic(maps, min_tile=6, gap=1)
+    assert (mosaic.rows, mosaic.cols, mosaic.scale, mosaic.tile) == (3, 3, 2, (6, 10))  # 7 channels: 3 columns
+    assert mosaic.picture.shape == (3 * 7 - 1, 3 * 11 - 1) and mosaic.picture.dtype == np.float32
+    picture = torch.as_tensor(mosaic.picture)
+    covered = torch.zeros(picture.shape, dtype=torch.bool)
+    for c in range(7):
+        top, left = (c // 3) * 7, (c % 3) * 11
+        assert mosaic.origins[c] == (top, left)
+        block = picture[top : top + 6, left : left + 10]
+        want = torch.kron(maps[c], torch.ones(2, 2))  # each value as a 2x2 block, built another way
+        assert torch.equal(block, want)
+        covered[top : top + 6, left : left + 10] = True
+    assert torch.isnan(picture[~covered]).all()  # gaps and the two unused tiles
+    assert mosaic.limit == pytest.approx(float(maps.abs().max()))
+    assert feature_maps.channel_mosaic(torch.ones(1, 8, 8)).picture.shape == (8, 8)  # one channel, no gap
+    with pytest.raises(ValueError, match=r"non-empty stack \(C, H, W\) of feature maps, got shape \(8, 8\)"):
+        feature_maps.channel_mosaic(torch.ones(8, 8))
+    with pytest.raises(ValueError, match="min_tile must be at least 1 and gap at least 0"):
+        feature_maps.channel_mosaic(maps, gap=-1)
+
+
+def test_channel_mosaic_is_pure_data():
+    from test_package_shape import check_pure  # imported here: the project's purity check, not a second one
+
+    check_pure(feature_maps.channel_mosaic)
 
 
 def test_channel_slider_follows_the_layer(digits):

@@ -1,10 +1,12 @@
-"""The feature-map explorer (lesson 03): a trained network's maps per image, layer and channel.
+"""The feature-map explorer (lesson 03): a trained network's maps per image and layer, every channel at once.
 
-Picture: :func:`cnn_lessons.features.batch_activations`; view: :class:`FeatureMapView`; controls:
-:class:`FeatureMapExplorer`."""
+Picture: :func:`cnn_lessons.features.batch_activations` and :func:`channel_mosaic` (every channel of a layer as
+one tiled array); view: :class:`FeatureMapView`; controls: :class:`FeatureMapExplorer`."""
 
 from __future__ import annotations
 
+import dataclasses
+import math
 from html import escape
 
 import ipywidgets as widgets
@@ -15,28 +17,83 @@ import torch
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.image import AxesImage
+from matplotlib.patches import Rectangle
 
 from cnn_lessons import data, features, train
 from cnn_lessons.drawing.images import ColorBar, framed, still_image
-from cnn_lessons.drawing.style import DIVERGING
+from cnn_lessons.drawing.style import COLORS, DIVERGING, colormap, format_number
 from cnn_lessons.drawing.text import axes_title
 from cnn_lessons.explorers._base import Explorer, slider
 
 __all__ = [
+    "ChannelMosaic",
+    "channel_mosaic",
     "FeatureMapView",
     "FeatureMapExplorer",
 ]
 
 
-class FeatureMapView:
-    """An input image beside one channel of one layer's feature map, with a colour bar.
+@dataclasses.dataclass(frozen=True, kw_only=True, eq=False)
+class ChannelMosaic:
+    """Every channel of a (C, H, W) stack of maps as one array of tiles, row by row, as the explorer draws it.
 
-    The artists are made once; :meth:`update` changes them in place: the input picture and the map
-    (``set_data``, ``set_clim``; the map's extent and the axes limits follow its size, so 8x8 and 4x4 maps
-    both fill the panel), the titles (``set_text``) and the colour bar. The map is drawn on a diverging
-    colormap centred on 0 with limits +-max|map| of the channel shown: white is 0 (a ReLU's "off"), red
-    positive, blue negative (only a convolution's raw output has those). A channel that is 0 everywhere is
-    said so in its title.
+    ``picture`` is (rows * (scale * H + gap) - gap, cols * (scale * W + gap) - gap), float32: channel ``c``'s
+    map, each value repeated ``scale`` x ``scale`` times, fills the tile at ``origins[c]`` (its top-left
+    (row, column) in the picture); the gaps between tiles and the tiles left over after the last channel
+    are NaN (drawn as background). ``limit`` is max|maps| over all channels (the grid's one colour scale).
+    """
+
+    picture: np.ndarray
+    rows: int
+    cols: int
+    scale: int
+    tile: tuple[int, int]
+    origins: tuple[tuple[int, int], ...]
+    limit: float
+
+
+def channel_mosaic(maps, *, min_tile: int = 8, gap: int = 1) -> ChannelMosaic:
+    """The (C, H, W) ``maps`` tiled in a near-square grid of ``ceil(sqrt(C))`` columns (see :class:`ChannelMosaic`).
+
+    Maps smaller than ``min_tile`` pixels are enlarged by a whole factor (nearest neighbour), so that a 2x2
+    map's tile is not mostly gap."""
+    maps = torch.as_tensor(maps).detach().cpu().float()
+    if maps.ndim != 3 or 0 in maps.shape:
+        raise ValueError(f"maps must be a non-empty stack (C, H, W) of feature maps, got shape {tuple(maps.shape)}")
+    if min_tile < 1 or gap < 0:
+        raise ValueError(f"min_tile must be at least 1 and gap at least 0, got min_tile={min_tile}, gap={gap}")
+    channels, height, width = maps.shape
+    cols = math.ceil(math.sqrt(channels))
+    rows = math.ceil(channels / cols)
+    scale = max(1, math.ceil(min_tile / min(height, width)))
+    tile = (scale * height, scale * width)
+    big = maps.repeat_interleave(scale, dim=1).repeat_interleave(scale, dim=2).numpy()
+    picture = np.full((rows * (tile[0] + gap) - gap, cols * (tile[1] + gap) - gap), np.nan, dtype=np.float32)
+    origins = tuple(((c // cols) * (tile[0] + gap), (c % cols) * (tile[1] + gap)) for c in range(channels))
+    for c, (top, left) in enumerate(origins):
+        picture[top : top + tile[0], left : left + tile[1]] = big[c]
+    return ChannelMosaic(
+        picture=picture,
+        rows=rows,
+        cols=cols,
+        scale=scale,
+        tile=tile,
+        origins=origins,
+        limit=float(maps.abs().max()),
+    )
+
+
+class FeatureMapView:
+    """An input image, one channel of one layer's feature map enlarged with a colour bar, and every channel of
+    that layer as a grid of small maps with the enlarged one outlined (as CNN Explainer shows a layer).
+
+    The artists are made once; :meth:`update` changes them in place: the input picture, the map and the grid
+    (``set_data``, ``set_clim``; extents and axes limits follow the sizes, so 8x8 and 4x4 maps, 32 or 64
+    channels, all fill their panels), the outline (moved), the titles (``set_text``) and the colour bar. Maps
+    are drawn on a diverging colormap centred on 0: white is 0 (a ReLU's "off"), red positive, blue negative
+    (only a convolution's raw output has those). The enlarged map has limits +-max|map| of its channel; the
+    grid one scale for the whole layer, +-max|layer|, so channels compare (a weak channel looks pale). A
+    channel that is 0 everywhere is said so in its title.
 
     The input: one channel in grey (``gray_r``: high values dark, like ink on paper, on the image's own
     0..max scale, at least 0..1), three channels as RGB scaled to 0..1 together, more channels as their mean.
@@ -44,26 +101,36 @@ class FeatureMapView:
 
     def __init__(self, fig: Figure, *, fontsize: float = 10):
         self.fig = fig
-        side, gap, top, bottom, left = 2.5, 0.75, 0.5, 0.12, 0.15
-        widths = [left, side, gap, side, 0.1, 0.14, 0.55]
+        side, grid, small, gap, top, bottom, left = 2.3, 2.6, 1.8, 0.55, 0.5, 0.12, 0.15
+        widths = [left, small, gap, side, 0.1, 0.14, 0.55, grid, 0.15]
         width, height = sum(widths), side + top + bottom
         self.figsize = (width, height)
         if tuple(fig.get_size_inches()) != self.figsize:
             fig.set_size_inches(width, height)
         lefts = [sum(widths[:i]) for i in range(len(widths))]
 
-        def axes(i):
-            return fig.add_axes((lefts[i] / width, bottom / height, widths[i] / width, side / height))
+        def axes(i, h=side):
+            return fig.add_axes((lefts[i] / width, (bottom + (side - h) / 2) / height, widths[i] / width, h / height))
 
-        self.ax_input, self.ax_map, self.ax_colorbar = axes(1), axes(3), axes(5)
+        self.ax_input, self.ax_map, self.ax_colorbar = axes(1, small), axes(3), axes(5)
+        self.ax_grid = axes(7)
         self.input_image = still_image(self.ax_input, np.zeros((2, 2)), "gray_r", (0.0, 1.0))
         self.map_image = still_image(self.ax_map, np.zeros((2, 2)), DIVERGING, (-1.0, 1.0))
+        background = colormap(DIVERGING).with_extremes(bad=COLORS["edge"])  # gaps and unused tiles: grey
+        self.grid_image = still_image(self.ax_grid, np.zeros((2, 2)), background, (-1.0, 1.0))
         for ax in (self.ax_input, self.ax_map):
             framed(ax)
+        self.ax_grid.set_axis_off()
+        self.outline = Rectangle(
+            (-0.5, -0.5), 1, 1, fill=False, edgecolor=COLORS["text"], linewidth=2.2, clip_on=False, zorder=5
+        )
+        self.ax_grid.add_patch(self.outline)
         self.input_title = axes_title(self.ax_input, "", fontsize, top)
         self.map_title = axes_title(self.ax_map, "", fontsize, top)
+        self.grid_title = axes_title(self.ax_grid, "", fontsize, top)
         self.colorbar = ColorBar(self.ax_colorbar, self.map_image, fontsize=fontsize - 2)
         framed(self.ax_colorbar)
+        self.mosaic: ChannelMosaic | None = None
 
     @staticmethod
     def _show_at_size(image: AxesImage, ax: Axes, height: int, width: int) -> None:
@@ -74,8 +141,21 @@ class FeatureMapView:
             ax.set_xlim(extent[0], extent[1])
             ax.set_ylim(extent[2], extent[3])
 
-    def update(self, image, feature_map, *, input_title: str = "", map_title: str = "") -> None:
-        """Show ``image`` ((C, H, W) or (H, W)) and ``feature_map`` ((h, w), one channel), with these titles."""
+    def update(
+        self,
+        image,
+        feature_map,
+        *,
+        input_title: str = "",
+        map_title: str = "",
+        layer_maps=None,
+        channel: int = 0,
+        mosaic: ChannelMosaic | None = None,
+    ) -> None:
+        """Show ``image`` ((C, H, W) or (H, W)) and ``feature_map`` ((h, w), one channel), with these titles;
+        and ``layer_maps`` (every channel, (C, h, w); default the one map) as a grid with ``channel`` outlined
+        (``mosaic``: :func:`channel_mosaic` of ``layer_maps``, when the caller has it already)."""
+        # long: the input, the enlarged map with its colour bar, then the grid and its outline, in place
         image = torch.as_tensor(image).detach().cpu().float()
         feature_map = torch.as_tensor(feature_map).detach().cpu().float()
         if feature_map.ndim != 2:
@@ -103,13 +183,37 @@ class FeatureMapView:
         self.input_title.set_text(input_title)
         self.map_title.set_text(map_title + ("\n0 everywhere for this image" if limit == 0 else ""))
 
+        if mosaic is None:
+            mosaic = channel_mosaic(feature_map[None] if layer_maps is None else layer_maps)
+        if not 0 <= channel < len(mosaic.origins):
+            raise ValueError(f"channel must be between 0 and {len(mosaic.origins) - 1}, got {channel}")
+        self.mosaic = mosaic
+        self.grid_image.set_data(mosaic.picture)
+        self.grid_image.set_clim(-(mosaic.limit or 1.0), mosaic.limit or 1.0)
+        self._show_at_size(self.grid_image, self.ax_grid, *mosaic.picture.shape)
+        top, left = mosaic.origins[channel]
+        self.outline.set_bounds(left - 1, top - 1, mosaic.tile[1] + 1, mosaic.tile[0] + 1)
+        self.grid_title.set_text(f"all {len(mosaic.origins)} channels, one scale: \u00b1{format_number(mosaic.limit)}")
+
     def shown(self) -> np.ndarray:
         """The feature map on show, read back from its image."""
         return np.asarray(self.map_image.get_array())
 
+    def tile(self, channel: int) -> np.ndarray:
+        """Channel ``channel``'s tile of the grid on show, read back from the grid's image (at the grid's scale)."""
+        top, left = self.mosaic.origins[channel]
+        height, width = self.mosaic.tile
+        return np.asarray(self.grid_image.get_array())[top : top + height, left : left + width]
+
+    def outlined(self) -> tuple[int, int, int, int]:
+        """The grid cell the outline surrounds: (top, left, height, width) in the grid's pixels."""
+        x, y = self.outline.get_xy()
+        return round(y + 1), round(x + 1), round(self.outline.get_height() - 1), round(self.outline.get_width() - 1)
+
 
 class FeatureMapExplorer(Explorer):
-    """What a network computes inside: pick an image, a layer and a channel, see that channel's feature map.
+    """What a network computes inside: pick an image and a layer, see all its channels' feature maps at once as
+    a grid, and the chosen channel enlarged (and outlined in the grid).
 
     ``model``: a trained network (e.g. :func:`cnn_lessons.train.train_digits_cnn`'s); ``images``: a batch
     (N, C, H, W) (or (N, H, W)) to choose from; ``labels``: their classes, shown when given; ``layers``:
@@ -121,8 +225,8 @@ class FeatureMapExplorer(Explorer):
     count, and a channel beyond it is moved to the last one). ``readout`` (HTML) names the layer, its shape
     and the channel, and the predicted class. Each image's maps are computed once, with a chunk of its
     neighbours in one forward pass (:func:`cnn_lessons.features.batch_activations`, see :meth:`activations`),
-    and kept; the canvas shows
-    :class:`FeatureMapView`, updated in place.
+    and kept, as is each (image, layer)'s grid (:meth:`mosaic`); the canvas shows :class:`FeatureMapView`,
+    updated in place: a channel step only redraws the enlarged map and moves the outline.
     """
 
     @classmethod
@@ -148,6 +252,7 @@ class FeatureMapExplorer(Explorer):
             raise ValueError(f"image must be an index from 0 to {len(images) - 1}, got {image}")
         self.model, self.images, self.labels, self.layers = model, images, labels, layers
         self._computed: dict[int, features.Activations] = {}
+        self._mosaics: dict[tuple[int, str], ChannelMosaic] = {}
         names = list(self.activations(image).maps)
         if not names:
             raise ValueError("the model has no layer whose output is a feature map (N, C, H, W)")
@@ -216,13 +321,36 @@ class FeatureMapExplorer(Explorer):
         map_title = f"{name}, channel {channel} (of 0\u2013{channels - 1}): {height}\u00d7{width}"
         readout = (
             f"<b>{escape(name)}</b>: {channels} channels of {height}\u00d7{width} (output shape "
-            f"{channels}\u00d7{height}\u00d7{width}); showing channel <b>{channel}</b> (0 to {channels - 1}) "
+            f"{channels}\u00d7{height}\u00d7{width}); showing channel <b>{channel}</b> (0 to {channels - 1}), "
+            "enlarged and outlined in the grid of all channels "
             f"| image {index}: {label}predicted <b>{predicted}</b>"
         )
         return input_title, map_title, readout
 
+    def mosaic(self) -> ChannelMosaic:
+        """Every channel of the chosen layer for the chosen image as one grid (:func:`channel_mosaic`), made once."""
+        key = (self.image.value, self.layer.value)
+        if key not in self._mosaics:
+            if len(self._mosaics) > 256:
+                self._mosaics.clear()
+            self._mosaics[key] = channel_mosaic(self.activations().maps[self.layer.value])
+        return self._mosaics[key]
+
+    def _draw(self, view: FeatureMapView) -> str:
+        input_title, map_title, readout = self._titles()
+        view.update(
+            self.images[self.image.value],
+            self.feature_map(),
+            input_title=input_title,
+            map_title=map_title,
+            layer_maps=self.activations().maps[self.layer.value],
+            channel=self.channel.value,
+            mosaic=self.mosaic(),
+        )
+        return readout
+
     def update(self) -> None:
-        """Fit the channel slider to the layer, show the chosen map in place, ask for one redraw."""
+        """Fit the channel slider to the layer, show the chosen map and the layer's grid in place, redraw once."""
         with self._updating:
             channels = self.activations().maps[self.layer.value].shape[0]
             if self.channel.max != channels - 1:
@@ -230,19 +358,12 @@ class FeatureMapExplorer(Explorer):
                     if self.channel.value > channels - 1:
                         self.channel.value = channels - 1
                     self.channel.max = channels - 1
-            input_title, map_title, readout = self._titles()
-            self.view.update(
-                self.images[self.image.value], self.feature_map(), input_title=input_title, map_title=map_title
-            )
-            self.readout.value = readout
+            self.readout.value = self._draw(self.view)
         self._redraw()
 
     def static_figure(self) -> matplotlib.figure.Figure:
         fig = matplotlib.figure.Figure(dpi=100)
-        input_title, map_title, _ = self._titles()
-        FeatureMapView(fig).update(
-            self.images[self.image.value], self.feature_map(), input_title=input_title, map_title=map_title
-        )
+        self._draw(FeatureMapView(fig))
         return fig
 
     def benchmark_steps(self):
