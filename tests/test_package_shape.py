@@ -98,6 +98,7 @@ PICTURES = [
     model_zoo.model_picture,
     model_zoo.shape_label,
     model_zoo.header_text,
+    explorers.transposed_picture,
 ]
 
 

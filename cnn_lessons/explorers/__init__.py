@@ -12,6 +12,8 @@ repeats, and registers every subclass of :class:`Explorer` (:func:`registered`).
 - :class:`ReceptiveFieldExplorer`: how one output's receptive field grows through a stack of layers (lesson 02).
 - :class:`FeatureMapExplorer`: a trained network's feature maps, per image, layer and channel (lesson 03).
 - :class:`ModelExplorer`: parameters per stage and the summary of the classic architectures (lesson 04).
+- :class:`ActivationExplorer`: activations and gradients through a deep stack, per layer (lesson 06).
+- :class:`TransposedExplorer`: kernel copies, overlap counts and the direct form of a transposed convolution (05).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from cnn_lessons.explorers._base import (
     frame_png,
     registered,
 )
+from cnn_lessons.explorers.activations import ActivationExplorer, ActivationPicture, activation_picture
 from cnn_lessons.explorers.conv_arithmetic import (
     ARITHMETIC_COLORS,
     DIMS,
@@ -73,6 +76,7 @@ from cnn_lessons.explorers.step_through import (
     StepThroughView,
     step_equation,
 )
+from cnn_lessons.explorers.transposed import TransposedExplorer, TransposedPicture, TransposedView, transposed_picture
 
 __all__ = [
     "frame_png",
@@ -118,4 +122,11 @@ __all__ = [
     "shape_label",
     "FeatureMapView",
     "FeatureMapExplorer",
+    "ActivationPicture",
+    "activation_picture",
+    "ActivationExplorer",
+    "TransposedPicture",
+    "transposed_picture",
+    "TransposedView",
+    "TransposedExplorer",
 ]
