@@ -498,3 +498,55 @@ def save_screenshot(explorer, path: Path) -> bool:
         return False
     path.write_bytes(png)
     return True
+
+
+# --- accessibility (axe-core) ---------------------------------------------------------------------------------
+
+LESSON_CONTENT = ".jp-OutputArea-output, .jp-MarkdownOutput"
+"""What the lessons render on the page: their outputs and their rendered text."""
+
+_JS_CLASSIFY = r"""([selector, content, exempt]) => {
+  const el = document.querySelector(selector);
+  if (!el) return 'gone';
+  if (!el.closest(content)) return 'jupyterlab';
+  return exempt.some(s => el.matches(s)) ? 'renderer' : 'lesson';
+}"""
+
+
+def serious_violations(page, renderer_exempt: dict[tuple[str, str], str]) -> dict[str, dict[str, list[str]]]:
+    """axe-core on the whole page; its serious and critical violations, by where they are.
+
+    Returns ``{"lesson": {rule: [html, ...]}, "renderer": {...}, "jupyterlab": {...}}``: in what the lessons
+    render (their outputs and text), in those outputs but drawn by a library and listed in
+    ``renderer_exempt`` (``(rule, css selector) -> reason``), and in JupyterLab's own interface.
+    """
+    from axe_playwright_python.sync_playwright import Axe  # imported here: only the browser tests need axe
+
+    results = Axe().run(page, options={"resultTypes": ["violations"]}).response
+    found: dict[str, dict[str, list[str]]] = {"lesson": {}, "renderer": {}, "jupyterlab": {}}
+    for violation in results["violations"]:
+        if violation["impact"] not in ("serious", "critical"):
+            continue
+        rule = violation["id"]
+        exempt = [selector for (r, selector) in renderer_exempt if r == rule]
+        for node in violation["nodes"]:
+            where = page.evaluate(_JS_CLASSIFY, [node["target"][-1], LESSON_CONTENT, exempt])
+            if where != "gone":
+                found[where].setdefault(rule, []).append(node["html"][:300])
+    return found
+
+
+def tab_to(page, explorer, control, limit: int = 30) -> int:
+    """Press Tab from the start of ``explorer`` until ``control`` has the focus, as a keyboard user gets there.
+
+    Returns how many presses it took; fails when ``limit`` presses never reach it (a control the keyboard skips).
+    """
+    explorer.evaluate("e => { e.tabIndex = -1; e.focus(); }")
+    for presses in range(1, limit + 1):
+        page.keyboard.press("Tab")
+        if control.evaluate("c => c === document.activeElement"):
+            return presses
+    focused = page.evaluate("() => document.activeElement.outerHTML.slice(0, 200)")
+    raise AssertionError(
+        f"{limit} presses of Tab from the explorer's start never reached its control; focus: {focused}"
+    )

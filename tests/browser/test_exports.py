@@ -18,6 +18,7 @@ from harness import lesson_notebooks, new_context
 
 LESSONS = lesson_notebooks()
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+CELLS = "body.jp-Notebook .jp-Cell.jp-Notebook-cell"  # one element per notebook cell in nbconvert's lab template
 
 # true when an <img> has arrived and decoded into a picture
 _JS_LOADED = "img => img.complete && img.naturalWidth > 0 && img.naturalHeight > 0"
@@ -46,7 +47,7 @@ def test_html_export_shows_every_explorer_picture(source, browser, tmp_path, scr
     try:
         page = context.new_page()
         page.goto(html.as_uri())
-        cells = page.locator("body.jp-Notebook .jp-Cell.jp-Notebook-cell")
+        cells = page.locator(CELLS)
         assert cells.count() == len(json.loads(source.read_text())["cells"]), "the export has one element per cell"
         for n, index in enumerate(explorer_cells, 1):
             images = cells.nth(index).locator(".jp-OutputArea-output img")
@@ -73,6 +74,12 @@ def test_the_export_check_sees_an_explorer_without_its_picture(browser, tmp_path
     try:
         page = context.new_page()
         page.goto(_export(bare, tmp_path).as_uri())
-        assert page.locator("body.jp-Notebook .jp-Cell.jp-Notebook-cell").nth(index).locator(".jp-OutputArea-output img").count() == 0
+        assert (
+            page.locator("body.jp-Notebook .jp-Cell.jp-Notebook-cell")
+            .nth(index)
+            .locator(".jp-OutputArea-output img")
+            .count()
+            == 0
+        )
     finally:
         context.close()
