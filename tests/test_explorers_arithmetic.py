@@ -14,12 +14,16 @@ Sweeps (what "every combination" means here):
 """
 
 import ast
+import os
 import re
 from itertools import product
 from pathlib import Path
 
+import ipywidgets
+import matplotlib
 import matplotlib.colors as mcolors
 import numpy as np
+import PIL.ImageFont
 import pytest
 import torch
 import torch.nn.functional as F
@@ -583,3 +587,56 @@ def test_bad_constructor_arguments():
         ConvArithmeticExplorer("2-D", size=12)
     with pytest.raises(ValueError, match="give 1 to 4 layers"):
         ReceptiveFieldExplorer([])
+
+
+# --- toggle buttons show their whole labels --------------------------------------------------------------------
+
+WIDGET_FONT_PX = 13  # JupyterLab's --jp-widgets-font-size (--jp-ui-font-size1)
+BUTTON_PADDING_PX = 20  # ipywidgets' .jupyter-button: padding-left and padding-right 10px, box-sizing border-box
+DEJAVU = PIL.ImageFont.truetype(os.path.join(matplotlib.get_data_path(), "fonts/ttf/DejaVuSans.ttf"), WIDGET_FONT_PX)
+
+
+def fits(label: str, width_px: float, padding_px: float = BUTTON_PADDING_PX) -> bool:
+    """Whether ``label`` shows whole in a box ``width_px`` wide: measured with PIL's FreeType in DejaVu Sans (as
+    wide as the sans-serif faces a browser gives system-ui), not with the package's own measure."""
+    return DEJAVU.getlength(label) + padding_px <= width_px
+
+
+def pixels(css: str) -> float:
+    match = re.fullmatch(r"(\d+(?:\.\d+)?)px", css or "")
+    assert match, f"a width in px, got {css!r}"
+    return float(match.group(1))
+
+
+def own_explorers():
+    yield explorers.StepThroughExplorer()
+    yield explorers.KernelPicker()
+    yield ConvArithmeticExplorer()
+    yield ReceptiveFieldExplorer()
+    yield explorers.FeatureMapExplorer.example(count=2)
+
+
+def test_every_toggle_button_is_wide_enough_for_its_label():
+    toggles = 0
+    for explorer in own_explorers():
+        for control in explorer._widgets():
+            if isinstance(control, ipywidgets.ToggleButtons):
+                toggles += 1
+                width = pixels(control.style.button_width)
+                for label in control.options:
+                    assert fits(label, width), f"{type(explorer).__name__}: {label!r} is cut in a {width:.0f} px button"
+            if isinstance(control, (ipywidgets.ToggleButtons, ipywidgets.RadioButtons)) and control.description:
+                label_width = control.style.description_width or "80px"  # --jp-widgets-inline-label-width
+                assert fits(control.description, pixels(label_width), padding_px=0), control.description
+        explorer.close()
+    assert toggles >= 4  # conv arithmetic's dims, padding and mode; the step-through's mode
+
+
+def test_the_width_check_catches_the_cut_labels_students_saw():
+    """Before the fix the buttons were 62 and 72 px wide: "custom" showed as "cust...", "replicate" as "replic..."."""
+    assert not fits("custom", 62) and not fits("replicate", 72)
+    assert fits("valid", 62) and fits("zeros", 72)
+    for labels in (("custom", "valid", "same", "full"), ("zeros", "reflect", "replicate", "circular")):
+        width = pixels(drawing.button_width(labels))
+        assert all(fits(label, width) for label in labels)
+        assert width <= max(DEJAVU.getlength(label) for label in labels) + BUTTON_PADDING_PX + 12  # not wastefully wide

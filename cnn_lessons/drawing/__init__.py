@@ -59,7 +59,9 @@ from cnn_lessons.drawing.text import (
     TextBatch,
     axes_title,
     bulk_drawing,
+    button_width,
     naive_drawing,
+    text_width,
     wrap,
 )
 
@@ -78,6 +80,8 @@ __all__ = [
     "TextBatch",
     "wrap",
     "axes_title",
+    "text_width",
+    "button_width",
     "Grid",
     "draw_grid",
     "outline",

@@ -31,6 +31,8 @@ __all__ = [
     "each_row",
     "wrap",
     "axes_title",
+    "text_width",
+    "button_width",
 ]
 
 
@@ -322,3 +324,28 @@ def axes_title(ax: Axes, text: str, fontsize: float, room: float) -> Text:
     height = ax.get_position().height * ax.get_figure(root=True).get_size_inches()[1]
     words = TextBatch(ax, transform=ax.transAxes)
     return words.text(0.5, 1 + min(0.09, room / 2) / height, text, ha="center", va="baseline", fontsize=fontsize)
+
+
+WIDE_SANS = "DejaVu Sans"
+"""The font :func:`text_width` measures with: among the widest sans-serif faces, and the one a Linux browser
+usually gives ``system-ui`` (macOS's and Windows' system faces set the same text narrower)."""
+
+
+@functools.lru_cache(maxsize=256)
+def text_width(text: str, font_px: float = 13.0, family: str = WIDE_SANS) -> float:
+    """The width in pixels of ``text`` on one line in ``family`` at ``font_px`` pixels (matplotlib's font metrics)."""
+    font = get_font(findfont(FontProperties(family=family)))
+    font.set_size(font_px, 72)  # at 72 dpi a point is a pixel
+    font.set_text(text, 0.0, flags=LoadFlags.NO_HINTING)
+    return font.get_width_height()[0] / 64  # FreeType's 26.6 fixed point
+
+
+def button_width(labels, *, font_px: float = 13.0, padding_px: float = 20.0, slack_px: float = 6.0) -> str:
+    """A CSS width (``"74px"``) for buttons that show the widest of ``labels`` whole, for ipywidgets'
+    ``ToggleButtons(style={"button_width": ...})``: the text's width (:func:`text_width`, JupyterLab's 13 px
+    widget font), the button's padding (10 px each side in ipywidgets' stylesheet) and some slack."""
+    labels = [str(label) for label in labels]
+    if not labels:
+        raise ValueError("button_width needs at least one label, got none")
+    widest = max(text_width(label, font_px) for label in labels)
+    return f"{int(np.ceil(widest + padding_px + slack_px))}px"

@@ -37,7 +37,7 @@ from cnn_lessons.drawing.cells import (
     outline_collection,
 )
 from cnn_lessons.drawing.style import COLORS, MINUS, TIMES
-from cnn_lessons.drawing.text import GlyphLabels, TextBatch, wrap
+from cnn_lessons.drawing.text import GlyphLabels, TextBatch, button_width, wrap
 from cnn_lessons.explorers._base import Explorer, slider
 from cnn_lessons.ops import PADDING_MODES, pad_input, padding_mode_problem
 
@@ -642,7 +642,7 @@ class ConvArithmeticExplorer(Explorer):
         low, high = self.SIZE_RANGE[dims]
         if not low <= size <= high:
             raise ValueError(f"size must be between {low} and {high} in {dims}, got {size}")
-        self.dims = widgets.ToggleButtons(options=DIMS, value=dims, style={"button_width": "52px"})
+        self.dims = widgets.ToggleButtons(options=DIMS, value=dims, style={"button_width": button_width(DIMS)})
         self.size = slider("input size", size, low, high)
         self.kernel_size = slider("kernel size", kernel_size, 1, 5)
         self.padding = slider("padding", padding, 0, 4)
@@ -659,20 +659,22 @@ class ConvArithmeticExplorer(Explorer):
                 "d(k-1) in total, so that stride 1 keeps the size",
                 "d(k-1) on every side: every tap meets every input cell",
             ],
-            style={"button_width": "62px", "description_width": "60px"},
+            style={"button_width": button_width(PADDING_CHOICES), "description_width": "60px"},
         )
         self.padding_mode = widgets.ToggleButtons(
             options=PADDING_MODES,
             value=padding_mode,
             description="mode",
-            style={"button_width": "72px", "description_width": "40px"},
+            style={"button_width": button_width(PADDING_MODES), "description_width": "40px"},
         )
         self.readout = widgets.HTML(layout=widgets.Layout(margin="2px 0 0 10px"))
         fig = matplotlib.figure.Figure(dpi=100)
         self.view = ConvArithmeticView(fig)
         self._show(
             fig,
-            widgets.HBox([self.dims, self.padding_choice, self.padding_mode]),
+            widgets.HBox(
+                [self.dims, self.padding_choice, self.padding_mode], layout=widgets.Layout(flex_flow="row wrap")
+            ),
             widgets.HBox(
                 [
                     widgets.VBox([self.size, self.kernel_size, self.padding]),
