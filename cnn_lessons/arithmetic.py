@@ -13,11 +13,14 @@ Every function checks its input and explains a mistake with the numbers involved
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import math
 import numbers
 from collections.abc import Sequence
 
 import torch
+import torch.func
 import torch.fx
 import torch.nn as nn
 
@@ -31,6 +34,7 @@ __all__ = [
     "receptive_field",
     "conv_parameter_count",
     "multiply_adds",
+    "explain_shape_errors",
 ]
 
 PADDING_WORDS = ("valid", "same", "full")
@@ -298,6 +302,222 @@ def receptive_field(layers) -> int:
     return field
 
 
+# --- a forward pass whose shape errors teach ----------------------------------------------------------------
+
+_AXES = {1: ("length",), 2: ("height", "width"), 3: ("depth", "height", "width")}
+_POOL_DIMS = {
+    nn.MaxPool1d: 1, nn.MaxPool2d: 2, nn.MaxPool3d: 3, nn.AvgPool1d: 1, nn.AvgPool2d: 2, nn.AvgPool3d: 3,
+}  # fmt: skip
+_LARGEST_SIDE = 4096  # the largest square side searched for the input sizes a model takes
+
+
+class _Running:
+    """Hooks on every layer of a model that keep the layers started and not yet finished, innermost last."""
+
+    def __init__(self, model):
+        self.stack: list = []
+        self.handles = []
+        for name, module in model.named_modules():
+            enter = functools.partial(self._enter, name or type(model).__name__)
+            self.handles += [module.register_forward_pre_hook(enter), module.register_forward_hook(self._leave)]
+
+    def _enter(self, name, module, args):
+        first = next((a for a in args if isinstance(a, torch.Tensor)), None)
+        self.stack.append((name, module, None if first is None else tuple(first.shape)))
+
+    def _leave(self, module, args, output):
+        self.stack.pop()
+
+    def remove(self):
+        for handle in self.handles:
+            handle.remove()
+
+
+def _each_axis(value, dims: int) -> tuple:
+    return tuple(value) if isinstance(value, (tuple, list)) else (value,) * dims
+
+
+def _size_checks(module):
+    """(spatial dims, one output-size function per axis) of a conv or pooling layer, else None."""
+    if isinstance(module, nn.modules.conv._ConvNd) and not module.transposed:
+        dims = len(module.kernel_size)
+        axes = zip(module.kernel_size, module.stride, _each_axis(module.padding, dims), module.dilation, strict=True)
+        return dims, [
+            functools.partial(conv_output_size, kernel_size=k, stride=s, padding=p, dilation=d) for k, s, p, d in axes
+        ]
+    dims = next((d for kind, d in _POOL_DIMS.items() if isinstance(module, kind)), None)
+    if dims is None:
+        return None
+    kernels = _each_axis(module.kernel_size, dims)
+    strides = _each_axis(module.stride or module.kernel_size, dims)  # stride None: the window's size, as torch does
+    paddings = _each_axis(module.padding, dims)
+    dilations = _each_axis(getattr(module, "dilation", 1), dims)  # average pooling has none
+    axes = zip(kernels, strides, paddings, dilations, strict=True)
+    return dims, [
+        functools.partial(pool_output_size, kernel_size=k, stride=s, padding=p, dilation=d, ceil_mode=module.ceil_mode)
+        for k, s, p, d in axes
+    ]
+
+
+def _layer_problem(name: str, module, shape) -> tuple[str, str, int | None] | None:
+    """(kind, sentence, channels the layer takes) when ``module`` cannot take an input of ``shape``, else None.
+
+    kind: "rank" (a wrong number of axes), "channels", "small" (a window longer than its padded map), or
+    "linear-small" / "linear-big" (a linear layer given fewer or more values than it takes).
+    """
+    layer = f"layer {name} ({module!r})"
+    if shape is None:
+        return None
+    if isinstance(module, nn.Linear) and shape[-1:] != (module.in_features,):
+        side = "small" if shape and shape[-1] < module.in_features else "big"
+        return (
+            f"linear-{side}",
+            (
+                f"{layer} takes {module.in_features} values per input, but the layers before it make {shape[-1]} "
+                f"(its input has shape {shape}); without a global pooling before it, a model takes only the input "
+                f"sizes whose last feature map holds exactly {module.in_features} values"
+            ),
+            None,
+        )
+    checks = _size_checks(module)
+    if checks is None:
+        return None
+    dims, sizes = checks
+    if len(shape) not in (dims + 1, dims + 2):
+        axes = ", ".join(axis[0].upper() for axis in _AXES[dims])
+        return (
+            "rank",
+            (
+                f"{layer} takes one input (C, {axes}) or a batch (N, C, {axes}), {dims + 1} or {dims + 2} axes, but "
+                f"gets {len(shape)} axes, shape {shape}"
+            ),
+            None,
+        )
+    wanted = getattr(module, "in_channels", None)
+    if wanted is not None and shape[-dims - 1] != wanted:
+        sentence = f"{layer} takes {wanted} input channels, but gets {shape[-dims - 1]} (shape {shape})"
+        return "channels", sentence, wanted
+    for axis, size, output_size in zip(_AXES[dims], shape[-dims:], sizes, strict=True):
+        try:
+            output_size(size)
+        except ValueError as error:
+            map_size = "×".join(map(str, shape[-dims:])) if dims > 1 else f"length-{size}"
+            sentence = f"{layer} gets a {map_size} map: along the {axis}, {error}"
+            return "small", sentence, None
+    return None
+
+
+def _verdict(model, state: dict, shape: tuple) -> int | None:
+    """-1 if ``model`` refuses an input of ``shape`` as too small, +1 as too big, 0 if it takes it, else None."""
+    running = _Running(model)
+    try:
+        torch.func.functional_call(model, state, (torch.zeros(shape, device="meta"),))
+    except Exception:  # any refusal other than a known size problem ends the search
+        found = _layer_problem(*running.stack[-1]) if running.stack else None
+        kind = found and found[0]
+        return -1 if kind in ("small", "linear-small") else 1 if kind == "linear-big" else None
+    finally:
+        running.remove()
+    return 0
+
+
+def _sides_taken(model, channels: int, dims: int) -> tuple[int, int | None] | None:
+    """(smallest, largest or None for no limit) square side the model takes, by forward passes on "meta" tensors.
+
+    Output sizes never shrink as the input grows, so a model refuses every side below its smallest (too small)
+    and, with a linear head sized for one input, every side above its largest (too big): two bisections find
+    both. None when a refusal of another kind makes the search give no answer.
+    """
+    state = {name: tensor.to("meta") for name, tensor in (*model.named_parameters(), *model.named_buffers())}
+
+    @functools.cache
+    def verdict(side: int) -> int | None:
+        return _verdict(model, state, (1, channels, *(side,) * dims))
+
+    was_training = model.training
+    try:
+        model.eval()
+        with torch.no_grad():
+            return _bisect_sides(verdict)
+    finally:
+        model.train(was_training)
+
+
+def _bisect_sides(verdict) -> tuple[int, int | None] | None:
+    """:func:`_sides_taken`'s two bisections, given ``verdict(side)``."""
+    if verdict(_LARGEST_SIDE) not in (0, 1):
+        return None
+    low, high = 0, _LARGEST_SIDE  # too small at low (0: no input at all), not at high
+    while high - low > 1:
+        middle = (low + high) // 2
+        found = verdict(middle)
+        if found is None:
+            return None
+        low, high = (middle, high) if found < 0 else (low, middle)
+    if verdict(high) != 0:
+        return None
+    if verdict(_LARGEST_SIDE) == 0:
+        return high, None
+    low, top = high, _LARGEST_SIDE  # taken at low, too big at top
+    while top - low > 1:
+        middle = (low + top) // 2
+        low, top = (middle, top) if verdict(middle) == 0 else (low, middle)
+    return high, low
+
+
+@contextlib.contextmanager
+def explain_shape_errors(model, shape, argument: str = "input_size", batch_added: bool = True):
+    """Around a forward pass of ``model`` on an input of ``shape``: torch's shape errors become teaching ValueErrors.
+
+    The message names the layer that refused its input, with the sizes, and says what would work: the square
+    input sizes the model takes (found by forward passes on the "meta" device, so no memory and little time), or
+    the shape ``argument`` should have had. ``batch_added``: the caller put a batch axis of 1 in front of the
+    student's ``argument`` (``shape[1:]`` is what the student gave); otherwise ``shape`` is the student's own.
+    """
+    shape = tuple(shape)
+    running = _Running(model)
+    try:
+        yield
+    except RuntimeError as error:
+        running.remove()
+        found = _layer_problem(*running.stack[-1]) if running.stack else None
+        if found is None:
+            raise
+        raise ValueError(_shape_error_text(model, shape, argument, batch_added, found)) from error
+    finally:
+        running.remove()
+
+
+def _shape_error_text(model, shape: tuple, argument: str, batch_added: bool, found) -> str:
+    """The whole teaching message: what was given, the layer's refusal, and what would work."""
+    kind, sentence, wanted = found
+    given = shape[1:] if batch_added else shape
+    text = f"the model ({type(model).__name__}) cannot take {argument}={given}: {sentence}."
+    if kind == "rank" and batch_added and len(given) >= 2 and given[0] == 1:
+        return (
+            f"{text} {argument} is the shape of one input, without the batch axis: drop the leading 1, "
+            f"{argument}={given[1:]}."
+        )
+    dims = len(shape) - 2
+    if kind == "channels" and dims >= 1:
+        example = (*given[: len(given) - dims - 1], wanted, *given[len(given) - dims :])
+        return f"{text} If that is the model's first layer, give the input {wanted} channels, e.g. {example}."
+    if kind in ("small", "linear-small", "linear-big") and dims >= 1:
+        sides = _sides_taken(model, shape[1], dims)
+        if sides is not None:
+            smallest, largest = sides
+            side = "×".join([str(smallest)] * dims)
+            example = (*given[: len(given) - dims], *(smallest,) * dims)
+            if largest is None:
+                span = f"inputs of at least {side}"
+            elif largest == smallest:
+                span = f"only a {side} input"
+            else:
+                span = f"inputs from {side} to {'×'.join([str(largest)] * dims)}"
+            return f"{text} This model takes {span}, e.g. {argument}={example}."
+    return text
+
+
 def multiply_adds(model, input_size) -> int:
     """Multiply-adds of one forward pass of one input, counted over the conv and linear layers (the usual measure).
 
@@ -305,8 +525,14 @@ def multiply_adds(model, input_size) -> int:
     ``in_features`` for each output. ``input_size`` is the shape of one input without the batch axis, e.g.
     ``(3, 224, 224)``. The model runs once on zeros, in eval mode, to see every layer's output size.
     """
-    if isinstance(input_size, int) or not all(isinstance(n, int) and n > 0 for n in input_size):
-        raise ValueError(f"input_size must be a shape of positive ints without the batch axis, got {input_size!r}")
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"multiply_adds needs an nn.Module (a model or a layer), got {type(model).__name__}")
+    if not isinstance(input_size, Sequence) or isinstance(input_size, str) or not input_size:
+        raise ValueError(
+            f"input_size must be the shape of one input without the batch axis, e.g. (3, 224, 224) for an RGB "
+            f"image, got {input_size!r}"
+        )
+    input_size = tuple(check_int(f"input_size[{axis}]", n) for axis, n in enumerate(input_size))
     total = 0
 
     def count(module, inputs, output):
@@ -325,7 +551,7 @@ def multiply_adds(model, input_size) -> int:
         model.eval()
         parameter = next(model.parameters(), None)
         device = parameter.device if parameter is not None else "cpu"
-        with torch.no_grad():
+        with torch.no_grad(), explain_shape_errors(model, (1, *input_size)):
             model(torch.zeros(1, *input_size, device=device))
     finally:
         model.train(was_training)

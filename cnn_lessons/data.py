@@ -153,6 +153,19 @@ def _digits_split(test_size: float | int, seed: int) -> tuple[torch.Tensor, ...]
     return images[train_index], labels[train_index], images[test_index], labels[test_index]
 
 
+def _images(value, least: int, shape: str) -> torch.Tensor:
+    """``value`` as a tensor of at least ``least`` axes (``shape`` names them), or an error that says so."""
+    try:
+        images = torch.as_tensor(value)
+    except (TypeError, ValueError, RuntimeError) as error:
+        raise TypeError(
+            f"images must be a tensor of shape {shape} (or something torch.as_tensor takes): {error}"
+        ) from None
+    if images.ndim < least:
+        raise ValueError(f"images must have at least {least} axes {shape}, got shape {tuple(images.shape)}")
+    return images
+
+
 def _whole(name: str, value) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be a whole number of pixels, got {value!r} ({type(value).__name__})")
@@ -165,10 +178,8 @@ def shift_images(images: torch.Tensor, dx: int, dy: int) -> torch.Tensor:
     Works on the last two axes of any tensor (..., H, W). Pixels pushed over the edge are lost, not wrapped
     around to the other side (``torch.roll`` would wrap), so a shift by the image's size leaves only zeros.
     """
-    images = torch.as_tensor(images)
+    images = _images(images, 2, "(..., H, W)")
     dx, dy = _whole("dx", dx), _whole("dy", dy)
-    if images.ndim < 2:
-        raise ValueError(f"images must have at least 2 axes (..., H, W), got shape {tuple(images.shape)}")
     height, width = images.shape[-2:]
     shifted = torch.zeros_like(images)
     if abs(dx) >= width or abs(dy) >= height:
@@ -186,12 +197,15 @@ def random_shifts(images: torch.Tensor, max_shift: int = 1, generator: torch.Gen
     ``max_shift=1``, one of 9 positions, the original among them), using ``generator`` (a CPU
     ``torch.Generator``) when given, for reproducible augmentation. See :func:`shift_images`.
     """
-    images = torch.as_tensor(images)
+    images = _images(images, 3, "(N, ..., H, W), a batch")
     max_shift = _whole("max_shift", max_shift)
     if max_shift < 0:
         raise ValueError(f"max_shift must be at least 0, got {max_shift}")
-    if images.ndim < 3:
-        raise ValueError(f"images must be a batch (N, ..., H, W) with at least 3 axes, got {tuple(images.shape)}")
+    if generator is not None and not isinstance(generator, torch.Generator):
+        raise TypeError(
+            f"generator must be a torch.Generator (e.g. torch.Generator().manual_seed(0)) or None, "
+            f"got {type(generator).__name__}"
+        )
     offsets = torch.randint(-max_shift, max_shift + 1, (images.shape[0], 2), generator=generator)
     shifted = torch.empty_like(images)
     for dx, dy in offsets.unique(dim=0).tolist():  # one slice assignment per distinct offset

@@ -11,10 +11,13 @@ maps are copies on the CPU (an in-place activation later in the network cannot o
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import NamedTuple
 
 import torch
 from torch import nn
+
+from cnn_lessons.arithmetic import explain_shape_errors
 
 __all__ = ["Activations", "activations", "feature_maps"]
 
@@ -32,8 +35,17 @@ def _model_device(model: nn.Module) -> torch.device:
     return parameter.device if parameter is not None else torch.device("cpu")
 
 
+def _as_tensor(value, name: str) -> torch.Tensor:
+    try:
+        return torch.as_tensor(value)
+    except (TypeError, ValueError, RuntimeError) as error:
+        raise TypeError(
+            f"{name} must be a tensor (or something torch.as_tensor takes), got {value!r}: {error}"
+        ) from None
+
+
 def _as_batch_of_one(image) -> torch.Tensor:
-    image = torch.as_tensor(image)
+    image = _as_tensor(image, "image")
     if image.ndim == 2:  # (H, W): one grayscale channel
         image = image[None]
     if image.ndim == 4 and image.shape[0] == 1:
@@ -56,17 +68,24 @@ def activations(model: nn.Module, image, layers=None) -> Activations:
     :class:`~cnn_lessons.models.SimpleCNN` the convolutions, activations and pools of the conv blocks. A
     module called twice in one pass keeps its first output.
     """
-    return batch_activations(model, _as_batch_of_one(image), layers)[0]
+    return _activations(model, _as_batch_of_one(image), layers, one=True)[0]
 
 
-@torch.no_grad()
 def batch_activations(model: nn.Module, images, layers=None) -> list[Activations]:
     """:func:`activations` of every image of the batch ``images`` (N, C, H, W), from one forward pass.
 
     The model runs in eval mode (as for one image), so each image's maps do not depend on the others in the
     batch: the same values as one image at a time, up to float rounding.
     """
-    images = torch.as_tensor(images)
+    return _activations(model, images, layers, one=False)
+
+
+@torch.no_grad()
+def _activations(model: nn.Module, images, layers, one: bool) -> list[Activations]:
+    """:func:`batch_activations`; ``one``: the batch is the one image a student gave (for the error messages)."""
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be an nn.Module (a network), got {type(model).__name__}")
+    images = _as_tensor(images, "images")
     if images.ndim != 4 or len(images) == 0:
         raise ValueError(f"images must be a non-empty batch (N, C, H, W), got shape {tuple(images.shape)}")
     if not images.is_floating_point():
@@ -77,6 +96,8 @@ def batch_activations(model: nn.Module, images, layers=None) -> list[Activations
     else:
         if isinstance(layers, str):
             layers = [layers]
+        if not isinstance(layers, Iterable):
+            raise TypeError(f"layers must be a layer's name or a list of names, e.g. ['block1.conv'], got {layers!r}")
         chosen = list(layers)
         unknown = [name for name in chosen if name not in modules or not name]
         if unknown:
@@ -95,11 +116,14 @@ def batch_activations(model: nn.Module, images, layers=None) -> list[Activations
     was_training = model.training
     model.eval()
     try:
-        logits = model(images.to(_model_device(model)))
+        with explain_shape_errors(model, tuple(images.shape), "image" if one else "images", batch_added=one):
+            try:
+                logits = model(images.to(_model_device(model)))
+            finally:  # before a shape error is explained: its search runs the model on "meta" tensors
+                for handle in handles:
+                    handle.remove()
     finally:
         model.train(was_training)
-        for handle in handles:
-            handle.remove()
     if layers is None:
         names = [name for name, output in outputs.items() if output.ndim == 4]
     else:

@@ -444,10 +444,20 @@ def pad_input(x, pads, mode: str = "zeros") -> torch.Tensor:
     ``pads``: one (left, right) pair per axis, first axis first (rows, then columns in 2-D). Raises ValueError
     with :func:`padding_mode_problem`'s explanation where torch would refuse.
     """
-    x = torch.as_tensor(x)
-    pads = [tuple(int(p) for p in pair) for pair in pads]
-    if x.dim() not in (1, 2) or len(pads) != x.dim():
-        raise ValueError(f"need a 1-D or 2-D input and one (left, right) pair per axis, got {tuple(x.shape)}, {pads}")
+    try:
+        x = torch.as_tensor(x)
+    except (TypeError, ValueError, RuntimeError) as error:
+        raise TypeError(f"x must be a tensor or something torch.as_tensor takes: {error}") from None
+    if x.dim() not in (1, 2):
+        raise ValueError(f"x must be 1-D or 2-D, got a {x.dim()}-D tensor of shape {tuple(x.shape)}")
+    pairs = isinstance(pads, (tuple, list)) and all(isinstance(p, (tuple, list)) and len(p) == 2 for p in pads)
+    if not pairs or len(pads) != x.dim():
+        example = [(1, 1)] * x.dim()
+        raise ValueError(
+            f"pads must hold one (left, right) pair per axis of x ({x.dim()} for shape {tuple(x.shape)}), e.g. "
+            f"{example}, got {pads!r}"
+        )
+    pads = [tuple(check_int(f"pads[{axis}]", p, minimum=0) for p in pair) for axis, pair in enumerate(pads)]
     for axis, (left, right) in enumerate(pads):
         problem = padding_mode_problem(x.shape[axis], left, right, mode)
         if problem:

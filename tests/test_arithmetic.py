@@ -1,5 +1,7 @@
 """cnn_lessons.arithmetic: hand-worked cases, torch over random configurations, and errors that teach."""
 
+import re
+
 import pytest
 import torch
 import torch.nn as nn
@@ -7,6 +9,7 @@ import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from cnn_lessons import models
 from cnn_lessons.arithmetic import (
     conv_output_size,
     conv_parameter_count,
@@ -304,3 +307,111 @@ def test_receptive_field_explains_an_untraceable_model():
 
     with pytest.raises(TypeError, match="could not trace DataDependent"):
         receptive_field(DataDependent())
+
+
+# --- multiply_adds on an input the model cannot take: the layer, the sizes and what would work -------------------
+
+
+def _meta(build):
+    with torch.device("meta"):
+        return build().eval()
+
+
+def _torch_takes(model, shape):
+    try:
+        with torch.no_grad():
+            model(torch.zeros(1, *shape, device="meta"))
+    except RuntimeError:
+        return False
+    return True
+
+
+def test_multiply_adds_says_to_drop_a_batch_axis():
+    alexnet = _meta(models.alexnet)
+    with pytest.raises(ValueError) as caught:
+        multiply_adds(alexnet, (1, 3, 224, 224))
+    message = str(caught.value)
+    assert message.startswith(
+        "the model (Sequential) cannot take input_size=(1, 3, 224, 224): layer conv1.0 (Conv2d(3, 64"
+    )
+    assert "takes one input (C, H, W) or a batch (N, C, H, W), 3 or 4 axes, but gets 5 axes" in message
+    assert message.endswith("without the batch axis: drop the leading 1, input_size=(3, 224, 224).")
+    assert multiply_adds(alexnet, (3, 224, 224)) > 0  # what the message suggests works
+
+
+def test_multiply_adds_names_where_a_small_input_runs_out_and_the_smallest_that_works():
+    alexnet = _meta(models.alexnet)
+    with pytest.raises(ValueError) as caught:
+        multiply_adds(alexnet, (3, 16, 16))
+    message = str(caught.value)
+    # 16 -> conv1 (11, stride 4, pad 2) 3 -> pool 1 -> conv2 (5, pad 2) 1: conv2's 3x3 pool gets a 1x1 map
+    assert conv_output_size(16, 11, 4, 2) == 3 and pool_output_size(3, 3, 2) == 1
+    assert (
+        "layer conv2.2 (MaxPool2d(kernel_size=3, stride=2" in message and "gets a 1×1 map: along the height" in message
+    )
+    assert "a pooling window of 3 spans 3 positions, but the padded input has only 1" in message
+    assert message.endswith("This model takes inputs of at least 63×63, e.g. input_size=(3, 63, 63).")
+    assert _torch_takes(alexnet, (3, 63, 63)) and not _torch_takes(alexnet, (3, 62, 62))
+    assert _torch_takes(alexnet, (3, 4096, 4096))
+
+
+def test_multiply_adds_explains_a_head_built_for_one_size():
+    lenet = _meta(models.lenet5)
+    with pytest.raises(ValueError) as caught:
+        multiply_adds(lenet, (1, 64, 64))
+    message = str(caught.value)
+    # c5's 5x5 conv gets a 13x13 map at 64 (64 -> 60 -> 30 -> 26 -> 13), so 120 * 9 * 9 values reach f6
+    assert "layer f6.1 (Linear(in_features=120, out_features=84" in message
+    assert f"takes 120 values per input, but the layers before it make {120 * 9 * 9}" in message
+    assert message.endswith("This model takes inputs from 32×32 to 35×35, e.g. input_size=(1, 32, 32).")
+    taken = [side for side in range(28, 40) if _torch_takes(lenet, (1, side, side))]
+    assert taken == [32, 33, 34, 35]
+
+
+def test_multiply_adds_explains_wrong_channels_and_a_single_size():
+    alexnet = _meta(models.alexnet)
+    with pytest.raises(
+        ValueError, match=re.escape("takes 3 input channels, but gets 1 (shape (1, 1, 224, 224))")
+    ) as caught:
+        multiply_adds(alexnet, (1, 224, 224))
+    assert str(caught.value).endswith("give the input 3 channels, e.g. (3, 224, 224).")
+    one_size = nn.Sequential(nn.Conv2d(1, 2, 3), nn.Flatten(), nn.Linear(2 * 4 * 4, 1))  # only 6x6 gives 2*4*4
+    with pytest.raises(ValueError, match=re.escape("takes only a 6×6 input, e.g. input_size=(1, 6, 6).")):
+        multiply_adds(one_size, (1, 7, 7))
+    assert multiply_adds(one_size, (1, 6, 6)) == 2 * 4 * 4 * 9 + 32
+
+
+def test_multiply_adds_explains_a_dilated_or_padded_window_in_1d():
+    model = nn.Sequential(nn.Conv1d(2, 2, 3, dilation=3, padding=1), nn.AdaptiveMaxPool1d(1))  # spans 7, pads 2
+    with pytest.raises(ValueError) as caught:
+        multiply_adds(model, (2, 4))
+    message = str(caught.value)
+    assert "gets a length-4 map: along the length, a kernel of 3 with dilation 3 spans 7 positions" in message
+    assert message.endswith("This model takes inputs of at least 5, e.g. input_size=(2, 5).")
+    assert F.conv1d(torch.zeros(1, 2, 5), torch.zeros(2, 2, 3), dilation=3, padding=1).shape[-1] == 1
+
+
+def test_multiply_adds_leaves_other_errors_alone_and_checks_its_arguments():
+    class Fails(nn.Module):
+        def forward(self, x):
+            raise RuntimeError("not a shape problem")
+
+    with pytest.raises(RuntimeError, match="not a shape problem"):
+        multiply_adds(Fails(), (1, 4, 4))
+    with pytest.raises(TypeError, match="multiply_adds needs an nn.Module .a model or a layer., got str"):
+        multiply_adds("alexnet", (3, 224, 224))
+    with pytest.raises(TypeError, match=re.escape("input_size[1] must be a whole number, got 224.0 (float)")):
+        multiply_adds(nn.Conv2d(3, 1, 3), (3, 224.0, 224))
+    with pytest.raises(ValueError, match=re.escape("input_size[0] must be positive (at least 1), got 0")):
+        multiply_adds(nn.Conv2d(3, 1, 3), (0, 8, 8))
+    with pytest.raises(ValueError, match=re.escape("e.g. (3, 224, 224) for an RGB image, got ()")):
+        multiply_adds(nn.Conv2d(3, 1, 3), ())
+    assert multiply_adds(nn.Conv2d(3, 1, 3), [3, 5, 5]) == 3 * 3 * 3 * 9  # a list is a shape too
+
+
+def test_explain_shape_errors_leaves_the_model_as_it_was():
+    model = nn.Sequential(nn.Conv2d(1, 1, 3), nn.BatchNorm2d(1), nn.Flatten(), nn.Linear(9, 1)).train()
+    with pytest.raises(ValueError, match="takes only a 5×5 input"):
+        multiply_adds(model, (1, 4, 4))
+    assert model.training and all(not m._forward_hooks and not m._forward_pre_hooks for m in model.modules())
+    assert all(p.device.type == "cpu" for p in model.parameters())

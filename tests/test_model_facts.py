@@ -139,3 +139,50 @@ def test_summary_text_runs_where_the_model_is():
     summary_text(model, (1, 3, 32, 32))
     assert {p.device.type for p in model.parameters()} == {"cpu"}
     assert "Total params: 0" in summary_text(nn.Flatten(), (1, 2, 3))  # no parameters: on the CPU
+
+
+# --- errors that teach --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("helper", [model_facts, model_input_size, models.facts_at])
+def test_a_misspelt_name_gets_the_list_and_the_name_meant(helper):
+    arguments = () if helper is not models.facts_at else (224,)
+    with pytest.raises(
+        ValueError, match=re.escape(f"name must be one of {NAMES}, got 'AlexNet'; did you mean 'alexnet'?")
+    ):
+        helper("AlexNet", *arguments)
+    with pytest.raises(ValueError, match=re.escape("got 'MobileNet-V2'; did you mean 'mobilenet_v2'?")):
+        helper("MobileNet-V2", *arguments)
+    with pytest.raises(ValueError, match=re.escape(f"name must be one of {NAMES}, got 'resnet1000'") + "$"):
+        helper("resnet1000", *arguments)
+    with pytest.raises(ValueError, match=re.escape("got 18") + "$"):
+        helper(18, *arguments)
+
+
+def test_count_parameters_needs_a_module():
+    with pytest.raises(TypeError, match=r"count_parameters needs an nn.Module \(a model or a layer\), got str"):
+        count_parameters("alexnet")
+
+
+def test_summary_text_wants_the_batch_axis():
+    with pytest.raises(ValueError) as caught:
+        summary_text(build_meta("alexnet"), (3, 224, 224))
+    assert str(caught.value) == (
+        "input_size for summary_text includes the batch axis (torchinfo's convention), but (3, 224, 224) has 3 "
+        "axes and the model's first convolution takes batches of 4; use input_size=(1, 3, 224, 224)"
+    )
+    assert "Total params" in summary_text(build_meta("alexnet"), (1, 3, 224, 224))
+
+
+def test_summary_text_explains_an_input_too_small_instead_of_torchinfos_error():
+    model = build_meta("alexnet").eval()
+    with pytest.raises(RuntimeError, match="Failed to run torchinfo"):
+        torchinfo.summary(model, input_size=(1, 3, 16, 16), verbose=0, device="meta")
+    with pytest.raises(ValueError) as caught:
+        summary_text(model, (1, 3, 16, 16))
+    message = str(caught.value)
+    assert message.startswith("the model (Sequential) cannot take input_size=(1, 3, 16, 16): layer conv2.2 (MaxPool2d")
+    assert message.endswith("This model takes inputs of at least 63×63, e.g. input_size=(1, 3, 63, 63).")
+    summary_text(model, (1, 3, 63, 63))
+    with pytest.raises(RuntimeError, match="Failed to run torchinfo"):
+        torchinfo.summary(model, input_size=(1, 3, 62, 62), verbose=0, device="meta")

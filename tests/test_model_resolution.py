@@ -7,6 +7,7 @@ integer path is checked against what the model really does, refusals included.
 
 import dataclasses
 import functools
+import re
 
 import pytest
 import torch
@@ -55,8 +56,11 @@ def torch_facts(name, size):
         recorded[stage] = tuple(output.shape[1:])
 
     hooks = [child.register_forward_hook(functools.partial(record, stage)) for stage, child in model.named_children()]
+    shape = (model_input_size(name)[0], size, size)
     try:
-        total = arithmetic.multiply_adds(model, (model_input_size(name)[0], size, size))
+        with torch.no_grad():
+            model(torch.zeros(1, *shape, device="meta"))  # torch itself says whether it takes the input
+        total = arithmetic.multiply_adds(model, shape)
     except RuntimeError:
         total = None
     finally:
@@ -211,3 +215,12 @@ def test_an_unknown_node_is_named():
 
     with pytest.raises(NotImplementedError, match="no shape rule for call_function 'roll'"):
         _compile_graph(Rolls(), 3)
+
+
+def test_a_refused_size_agrees_with_multiply_adds_teaching_error():
+    """facts_at's smallest size and multiply_adds' explanation (forward passes on meta tensors) say the same."""
+    with pytest.raises(
+        ValueError, match=re.escape("This model takes inputs of at least 63×63, e.g. input_size=(3, 63, 63).")
+    ):
+        arithmetic.multiply_adds(meta_model("alexnet"), (3, 62, 62))
+    assert facts_at("alexnet", 62).smallest == 63

@@ -400,3 +400,24 @@ def test_pad_input_explains_what_torch_refuses():
         ops.pad_input(torch.zeros(4), [(4, 0)], "reflect")
     with pytest.raises(ValueError, match="at most 4 cells per side, but this padding needs 5"):
         ops.pad_input(torch.zeros(4), [(0, 5)], "circular")
+
+
+def test_pad_input_explains_bad_pads_instead_of_cropping():
+    x = torch.arange(9.0).reshape(3, 3)
+    assert F.pad(x, (0, 0, -1, 0)).shape == (2, 3)  # what torch would silently do with a negative pad: crop
+    with pytest.raises(ValueError, match=r"^pads\[0\] must be at least 0, got -1$"):
+        ops.pad_input(x, [(-1, 0), (0, 0)])
+    with pytest.raises(TypeError, match=r"^pads\[1\] must be a whole number, got 1.5 \(float\)$"):
+        ops.pad_input(x, [(0, 0), (1.5, 1)])
+    for pads in ([1, 1], [(1, 1)], [(1, 1, 1), (0, 0)], 2):
+        with pytest.raises(ValueError) as caught:
+            ops.pad_input(x, pads)
+        assert str(caught.value) == (
+            f"pads must hold one (left, right) pair per axis of x (2 for shape (3, 3)), e.g. [(1, 1), (1, 1)], "
+            f"got {pads!r}"
+        )
+    with pytest.raises(ValueError, match=r"^x must be 1-D or 2-D, got a 3-D tensor of shape \(1, 3, 3\)$"):
+        ops.pad_input(x[None], [(1, 1)] * 3)
+    with pytest.raises(TypeError, match="^x must be a tensor or something torch.as_tensor takes"):
+        ops.pad_input("abc", [(1, 1)])
+    torch.testing.assert_close(ops.pad_input([1, 2], [(1, 0)]), torch.tensor([0, 1, 2]))  # a list, ints kept

@@ -10,7 +10,7 @@ import torch
 import torchinfo
 from torch import nn
 
-from cnn_lessons.arithmetic import multiply_adds, receptive_field
+from cnn_lessons.arithmetic import explain_shape_errors, multiply_adds, receptive_field
 from cnn_lessons.models.zoo import MODELS
 
 __all__ = [
@@ -25,6 +25,8 @@ __all__ = [
 
 def count_parameters(module: nn.Module, trainable_only: bool = False) -> int:
     """Number of scalar parameters in ``module`` (all of them, or only those with ``requires_grad``)."""
+    if not isinstance(module, nn.Module):
+        raise TypeError(f"count_parameters needs an nn.Module (a model or a layer), got {type(module).__name__}")
     return sum(p.numel() for p in module.parameters() if p.requires_grad or not trainable_only)
 
 
@@ -62,8 +64,34 @@ def summary_text(model: nn.Module, input_size, **kwargs) -> str:
     if "device" not in kwargs:
         tensor = next(itertools.chain(model.parameters(), model.buffers()), None)
         kwargs["device"] = torch.device("cpu") if tensor is None else tensor.device
-    text = str(torchinfo.summary(model, input_size=input_size, verbose=0, **kwargs))
+    shape = _one_shape(input_size)
+    if shape is None:
+        text = str(torchinfo.summary(model, input_size=input_size, verbose=0, **kwargs))
+    else:
+        _check_batch_axis(model, shape)
+        with explain_shape_errors(model, shape, "input_size", batch_added=False):
+            text = str(torchinfo.summary(model, input_size=input_size, verbose=0, **kwargs))
     return _TORCHINFO_UNIT.sub(_unit_letter, text)
+
+
+def _one_shape(input_size) -> tuple[int, ...] | None:
+    """``input_size`` as one shape of whole numbers, or None (torchinfo also takes lists of shapes)."""
+    if isinstance(input_size, (tuple, list, torch.Size)) and all(
+        isinstance(n, int) and not isinstance(n, bool) for n in input_size
+    ):
+        return tuple(input_size)
+    return None
+
+
+def _check_batch_axis(model: nn.Module, shape: tuple[int, ...]) -> None:
+    """torchinfo's ``input_size`` includes the batch axis: one axis short of the first conv's batch is an error."""
+    first = next((m for m in model.modules() if isinstance(m, nn.modules.conv._ConvNd)), None)
+    if first is not None and len(shape) == len(first.kernel_size) + 1:
+        raise ValueError(
+            f"input_size for summary_text includes the batch axis (torchinfo's convention), but {shape} has "
+            f"{len(shape)} axes and the model's first convolution takes batches of {len(shape) + 1}; "
+            f"use input_size={(1, *shape)}"
+        )
 
 
 def _unit_letter(match) -> str:
@@ -79,6 +107,7 @@ def model_input_size(name: str) -> tuple[int, int, int]:
     """The (channels, height, width) of one input that model ``name`` is summarised on: 1x32x32 grayscale for
     LeNet-5 (the size it was designed for), 3x299x299 RGB for Xception (the size it was trained and published at,
     as for Inception v3), 3x224x224 RGB for the other ImageNet models."""
+    check_model_name(name)
     return _MODEL_INPUT_SIZES.get(name, (3, 224, 224))
 
 
@@ -104,6 +133,16 @@ class ModelFacts:
 _FACTS: dict[str, ModelFacts] = {}
 
 
+def check_model_name(name) -> None:
+    """Raise a ValueError listing the models (and the one meant, if only the spelling is off) unless ``name`` is one."""
+    if isinstance(name, str) and name in MODELS:
+        return
+    spelled = {key.replace("_", "").replace("-", ""): key for key in MODELS}
+    meant = spelled.get(name.lower().replace("_", "").replace("-", "")) if isinstance(name, str) else None
+    hint = f"; did you mean {meant!r}?" if meant else ""
+    raise ValueError(f"name must be one of {list(MODELS)}, got {name!r}{hint}")
+
+
 def model_facts(name: str) -> ModelFacts:
     """Parameters, multiply-adds, parameters per stage and the ``torchinfo`` summary of model ``name``.
 
@@ -112,8 +151,7 @@ def model_facts(name: str) -> ModelFacts:
     name. The summary is ``summary_text(model, (1, *model_input_size(name)), depth=1)`` with each stage's
     name shown; multiply-adds come from :func:`cnn_lessons.arithmetic.multiply_adds`.
     """
-    if name not in MODELS:
-        raise ValueError(f"name must be one of {list(MODELS)}, got {name!r}")
+    check_model_name(name)
     if name not in _FACTS:
         size = model_input_size(name)
         with torch.device("meta"):

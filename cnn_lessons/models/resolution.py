@@ -27,7 +27,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from cnn_lessons.arithmetic import conv_output_size, pool_output_size
-from cnn_lessons.models.facts import model_input_size
+from cnn_lessons.models.facts import check_model_name, model_input_size
 from cnn_lessons.models.zoo import MODELS
 
 __all__ = ["ResolutionFacts", "facts_at"]
@@ -72,8 +72,7 @@ def facts_at(name: str, size: int) -> ResolutionFacts:
     the channels are the model's own (1 for ``lenet5``, 3 for the others), as in
     :func:`~cnn_lessons.models.model_input_size`.
     """
-    if not isinstance(name, str) or name not in MODELS:
-        raise ValueError(f"name must be one of {list(MODELS)}, got {name!r}")
+    check_model_name(name)
     if isinstance(size, bool) or not isinstance(size, numbers.Integral):
         raise TypeError(
             f"size must be a whole number of pixels (the side of the square input, e.g. 224), "
