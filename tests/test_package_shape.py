@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from cnn_lessons import drawing, explorers, ops
-from cnn_lessons.explorers import conv_arithmetic, model_zoo, receptive_field, step_through
+from cnn_lessons.explorers import activations, conv_arithmetic, model_zoo, receptive_field, step_through
 
 PACKAGE = Path(__file__).resolve().parents[1] / "cnn_lessons"
 MODULES = sorted(PACKAGE.rglob("*.py"))
@@ -98,6 +98,8 @@ PICTURES = [
     model_zoo.model_picture,
     model_zoo.shape_label,
     model_zoo.header_text,
+    activations.activation_picture,
+    activations.activation_summary,
     explorers.transposed_picture,
 ]
 
