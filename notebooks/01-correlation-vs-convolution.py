@@ -369,6 +369,23 @@ for name, k in ops.CLASSIC_KERNELS.items():
 # %% [markdown]
 # Pick a kernel and compare the photo with its filtered version. The result uses a diverging colour map
 # centred on zero: edge detectors give negative values (blue) as well as positive ones (red).
+#
+# Choosing a kernel writes its weights into the 3×3 grid of inputs under the menu; typing into any of them
+# switches to **custom** and filters the photo with your weights as you type. The note beside the menu says what
+# the kernel does, computed from your weights and the photo: the sum of the weights (a flat area comes out
+# multiplied by it, so the sum sets the brightness), and whether the kernel turned half a turn, which is what
+# convolution uses, is the same kernel, its negative or a different one, with the largest difference between
+# convolution and correlation on the photo. The same computation for one typed kernel, checked against PyTorch:
+
+# %%
+typed = torch.tensor([[1.0, 2, 0], [0, 1, -1], [0.5, 0, 0]])  # lopsided on purpose
+picture = explorers.kernel_picker.kernel_picture(photo, typed)
+assert torch.allclose(picture.result, F.conv2d(photo[None, None], typed[None, None], padding="same")[0, 0], atol=1e-5)
+turned = torch.rot90(typed, 2)  # half a turn: the kernel convolution applies
+assert torch.allclose(picture.convolved, F.conv2d(photo[None, None], turned[None, None], padding="same")[0, 0], atol=1e-5)
+assert picture.weight_sum == float(typed.sum()) and picture.symmetry == "neither"
+print(picture.brightness)
+print(picture.flip)
 
 # %%
 explorers.KernelPicker(photo)
