@@ -20,6 +20,7 @@ student-copy`` replaces the lines between ``### BEGIN SOLUTION`` and ``### END S
 by a cell calling the checker.
 """
 
+from cnn_lessons.exercises.backward import check_input_gradient, check_output_padding, check_overlap_counts
 from cnn_lessons.exercises.blocks import (
     check_bottleneck_parameters,
     check_dense_block_channels,
@@ -53,4 +54,7 @@ __all__ = [
     "check_bottleneck_parameters",
     "check_separable_ratio",
     "check_dense_block_channels",
+    "check_output_padding",
+    "check_input_gradient",
+    "check_overlap_counts",
 ]
