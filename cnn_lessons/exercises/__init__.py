@@ -37,6 +37,7 @@ from cnn_lessons.exercises.sizes import (
     check_same_padding,
     check_transposed_output_size,
 )
+from cnn_lessons.exercises.training import check_batch_norm, check_dropout, check_init_bound
 
 __all__ = [
     "ExerciseFailed",
@@ -51,6 +52,9 @@ __all__ = [
     "check_receptive_field",
     "check_flatten_size",
     "check_cross_entropy",
+    "check_batch_norm",
+    "check_dropout",
+    "check_init_bound",
     "check_bottleneck_parameters",
     "check_separable_ratio",
     "check_dense_block_channels",
