@@ -590,9 +590,12 @@ fig.suptitle("block1.act: the 32 feature maps after the first ReLU (each on its 
 plt.show()
 
 # %% [markdown]
-# The explorer shows any layer and channel for any test digit. Move **image** to change the digit, **layer**
-# to go deeper (`conv` is the raw correlation, signed; `act` after the ReLU; `pool` after the max-pool), and
-# **channel** to pick a map; its range follows the layer. Red is positive, blue negative, white 0.
+# The explorer shows any layer for any test digit, every channel at once. Move **image** to change the digit
+# and **layer** to go deeper (`conv` is the raw correlation, signed; `act` after the ReLU; `pool` after the
+# max-pool): the grid on the right shows all the layer's channels, row by row, on one colour scale for the
+# whole layer, so a pale tile is a channel that barely responds to this digit. **channel** picks the map shown
+# large in the middle, on its own scale, and outlined in the grid; its range follows the layer. Red is
+# positive, blue negative, white 0.
 
 # %%
 explorers.FeatureMapExplorer(digits_model, split.test_images, split.test_labels)
