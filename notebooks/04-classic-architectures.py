@@ -415,6 +415,13 @@ for name, build in models.MODELS.items():
         }
     )
     assert rows[-1]["parameters"] == REFERENCE_PARAMETERS.get(name, LENET5_PARAMETERS), name
+    # the model explorer of section 5 shows the same numbers: models.model_facts, and at other input sizes
+    # models.facts_at, which walks the traced graph with integer arithmetic alone
+    facts = models.model_facts(name)
+    assert (facts.parameters, facts.multiply_adds, facts.receptive_field) == tuple(
+        rows[-1][key] for key in ("parameters", "multiply_adds", "receptive_field")
+    )
+    assert models.facts_at(name, size[1]).multiply_adds == rows[-1]["multiply_adds"]
 by_name_parameters = {row["model"]: row["parameters"] for row in rows}
 
 print(f"{'model':<16} {'parameters':>12} {'multiply-adds':>16} {'depth':>6} {'receptive field':>16}   input")
