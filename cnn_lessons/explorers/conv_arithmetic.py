@@ -668,13 +668,12 @@ class ConvArithmeticExplorer(Explorer):
             style={"button_width": button_width(PADDING_MODES), "description_width": "40px"},
         )
         self.readout = widgets.HTML(layout=widgets.Layout(margin="2px 0 0 10px"))
+        wrapping = widgets.Layout(flex_flow="row wrap")  # the toggles' row wraps on a narrow page
         fig = matplotlib.figure.Figure(dpi=100)
         self.view = ConvArithmeticView(fig)
         self._show(
             fig,
-            widgets.HBox(
-                [self.dims, self.padding_choice, self.padding_mode], layout=widgets.Layout(flex_flow="row wrap")
-            ),
+            widgets.HBox([self.dims, self.padding_choice, self.padding_mode], layout=wrapping),
             widgets.HBox(
                 [
                     widgets.VBox([self.size, self.kernel_size, self.padding]),
