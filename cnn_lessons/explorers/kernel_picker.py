@@ -1,7 +1,7 @@
 """The kernel picker (lesson 01): classic 3x3 kernels, or one the student types, on a real photo.
 
-Picture: :func:`kernel_picture` (``ops.correlate2d`` and ``ops.convolve2d`` with ``ops.CLASSIC_KERNELS`` or a
-typed kernel, and what the kernel does); view: :class:`KernelPickerView`; controls: :class:`KernelPicker`."""
+Picture: :func:`kernel_picture` (correlation and convolution with ``ops.CLASSIC_KERNELS`` or a typed kernel, in
+one ``ops.conv2d`` pass, and what the kernel does); view: :class:`KernelPickerView`; controls: :class:`KernelPicker`."""
 
 from __future__ import annotations
 
@@ -142,13 +142,18 @@ def kernel_picture(image, kernel, name: str = CUSTOM) -> KernelPicture:
             f"got shape {tuple(kernel.shape)}: a 3x3 kernel, for example"
         )
     zeros = torch.zeros_like(image)
+    flipped = kernel.flip(0, 1)  # half a turn: the kernel convolution applies
+    symmetry = (
+        "symmetric" if torch.equal(flipped, kernel) else "antisymmetric" if torch.equal(flipped, -kernel) else "neither"
+    )
     problem = ""
     if not bool(torch.isfinite(kernel).all()):
         problem = "a weight is not a finite number (nan or infinity): type numbers such as \u22121, 0.5 or 2"
-    else:
-        result = ops.correlate2d(image, kernel, padding="same")
-        convolved = ops.convolve2d(image, kernel, padding="same")
-        if not bool(torch.isfinite(result).all() and torch.isfinite(convolved).all()):
+    else:  # correlation and convolution in one pass: the kernel and its half turn as two output channels
+        both = ops.conv2d(image[None, None], torch.stack([kernel, flipped])[:, None], padding="same")[0]
+        result = both[0]
+        convolved = result if symmetry == "symmetric" else -result if symmetry == "antisymmetric" else both[1]
+        if not bool(torch.isfinite(both).all()):
             largest = _number(float(kernel.abs().max()))
             problem = (
                 f"the weights are too large (up to {largest}): the filtered values pass float32's largest "
@@ -158,10 +163,6 @@ def kernel_picture(image, kernel, name: str = CUSTOM) -> KernelPicture:
         result = convolved = zeros
     total = float(kernel.double().sum())
     tolerance = 1e-6 * max(1.0, float(kernel.abs().sum())) if not problem else 0.0
-    flipped = kernel.flip(0, 1)
-    symmetry = (
-        "symmetric" if torch.equal(flipped, kernel) else "antisymmetric" if torch.equal(flipped, -kernel) else "neither"
-    )
     gap = (result - convolved).abs()
     difference, largest = float(gap.max()), float(result.abs().max())
     share = difference / largest if largest > 0 else 0.0
