@@ -616,8 +616,8 @@ def own_explorers():
     yield explorers.FeatureMapExplorer.example(count=2)
 
 
-def test_every_toggle_button_is_wide_enough_for_its_label():
-    toggles = 0
+def test_every_toggle_button_and_description_is_wide_enough_for_its_label():
+    toggles = described = 0
     for explorer in own_explorers():
         for control in explorer._widgets():
             if isinstance(control, ipywidgets.ToggleButtons):
@@ -625,11 +625,13 @@ def test_every_toggle_button_is_wide_enough_for_its_label():
                 width = pixels(control.style.button_width)
                 for label in control.options:
                     assert fits(label, width), f"{type(explorer).__name__}: {label!r} is cut in a {width:.0f} px button"
-            if isinstance(control, (ipywidgets.ToggleButtons, ipywidgets.RadioButtons)) and control.description:
+            if getattr(control, "description", "") and hasattr(control.style, "description_width"):
+                described += 1
                 label_width = control.style.description_width or "80px"  # --jp-widgets-inline-label-width
                 assert fits(control.description, pixels(label_width), padding_px=0), control.description
         explorer.close()
     assert toggles >= 4  # conv arithmetic's dims, padding and mode; the step-through's mode
+    assert described >= 9 + 9  # the kernel picker's nine weights, the sliders and menus
 
 
 def test_the_width_check_catches_the_cut_labels_students_saw():

@@ -346,9 +346,11 @@ class KernelPicker(Explorer):
             [
                 widgets.FloatText(
                     value=float(start[r, c]),
+                    description=f"w[{r},{c}]",  # also the input's accessible name
                     step=0.1,
                     continuous_update=True,
-                    layout=widgets.Layout(width="62px"),
+                    style={"description_width": "46px"},
+                    layout=widgets.Layout(width="112px"),
                 )
                 for c in range(3)
             ]
@@ -356,7 +358,7 @@ class KernelPicker(Explorer):
         ]
         grid = widgets.GridBox(
             [cell for row in self.cells for cell in row],
-            layout=widgets.Layout(grid_template_columns="repeat(3, 64px)", grid_gap="2px", margin="0 0 0 90px"),
+            layout=widgets.Layout(grid_template_columns="repeat(3, 116px)", grid_gap="2px", margin="0 0 0 40px"),
         )
         label = widgets.HTML("weights (typing switches to <i>custom</i>):", layout=widgets.Layout(margin="0 0 0 90px"))
         self.note = widgets.HTML(layout=widgets.Layout(margin="0 0 0 10px", max_width="520px"))
