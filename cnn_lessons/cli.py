@@ -1,8 +1,10 @@
 """The ``cnn-lessons`` command: start the lessons and prepare a class.
 
 - ``cnn-lessons lab``: JupyterLab on the lessons, bound to 127.0.0.1 with token authentication on.
-- ``cnn-lessons student-copy OUT``: the lessons with solutions replaced by starters and outputs cleared.
-- ``cnn-lessons hub-link HUB_URL --repo URL``: the nbgitpuller link that opens the lessons on a JupyterHub.
+- ``cnn-lessons student-copy OUT``: the lessons with solutions replaced by starters and outputs cleared
+  (``--branch student``: committed to that branch of the current git repository instead, working tree untouched).
+- ``cnn-lessons hub-link HUB_URL [--repo URL] [--branch B]``: the nbgitpuller link that opens the lessons on a
+  JupyterHub (``--repo`` defaults to the clone's ``origin``).
 - ``cnn-lessons doctor``: checks what the lessons need and says how to fix each problem.
 - ``cnn-lessons figures [OUT]``: draws every figure of ``assets/figures`` again (``--check``: compares instead).
 
@@ -13,11 +15,15 @@ from __future__ import annotations
 
 import argparse
 import ast
+import contextlib
+import io
 import json
 import os
 import re
 import shutil
+import subprocess
 import sys
+import tempfile
 import urllib.parse
 from pathlib import Path
 
@@ -134,14 +140,105 @@ def hub_link(hub_url: str, repo: str, branch: str = "main", folder: str = "noteb
     if not repo:
         raise UsageError("--repo is needed: the git URL of the lessons the hub should clone")
     name = repo.rstrip("/").removesuffix(".git").rsplit("/", 1)[-1]
-    query = urllib.parse.urlencode(
-        {"repo": repo, "urlpath": f"lab/tree/{name}/{folder}", "branch": branch}, quote_via=urllib.parse.quote
-    )
+    # targetpath names the clone's folder: nbgitpuller's own default keeps a trailing .git, which urlpath would miss
+    query = {"repo": repo, "targetpath": name, "urlpath": f"lab/tree/{name}/{folder}", "branch": branch}
+    query = urllib.parse.urlencode(query, quote_via=urllib.parse.quote)
     return f"{hub_url.rstrip('/')}/hub/user-redirect/git-pull?{query}"
 
 
 def _hub_link(args: argparse.Namespace) -> int:
-    print(hub_link(args.hub_url, args.repo, args.branch))
+    print(hub_link(args.hub_url, args.repo if args.repo is not None else origin_url(), args.branch))
+    return 0
+
+
+def _git(*args: str, stdin: bytes | None = None, cwd: Path | None = None) -> str:
+    """Run git; its error message becomes a UsageError."""
+    try:
+        done = subprocess.run(["git", *args], input=stdin, capture_output=True, cwd=cwd, check=False)
+    except FileNotFoundError:
+        raise UsageError("git is not installed; install it (e.g. apt-get install git) and run this again") from None
+    if done.returncode:
+        raise UsageError(f"git {args[0]} failed: {done.stderr.decode(errors='replace').strip()}")
+    return done.stdout.decode().strip()
+
+
+def origin_url(cwd: Path | None = None) -> str:
+    """The URL of the ``origin`` remote of the git clone around ``cwd``: where a hub clones the lessons from."""
+    _git_toplevel(cwd)
+    remotes = _git("remote", cwd=cwd).split()
+    if "origin" not in remotes:
+        raise UsageError(
+            "this clone has no 'origin' remote; pass --repo with the git URL the hub should clone "
+            "(or add one: git remote add origin https://...)"
+        )
+    url = _git("remote", "get-url", "origin", cwd=cwd)
+    if re.match(r"^[\w.-]+@[\w.-]+:", url):
+        raise UsageError(
+            f"origin is an SSH address ({url}), which a hub cannot clone without keys; "
+            "pass --repo with its https:// address"
+        )
+    return url
+
+
+def _git_toplevel(cwd: Path | None = None) -> Path:
+    try:
+        return Path(_git("rev-parse", "--show-toplevel", cwd=cwd))
+    except UsageError:
+        where = Path(cwd or Path.cwd()).resolve()
+        raise UsageError(f"{where} is not inside a git clone; run this from your clone of the lessons") from None
+
+
+def commit_student_branch(folder: Path, branch: str, cwd: Path | None = None) -> str:
+    """Commit every file of ``folder`` as ``notebooks/`` on ``branch`` (its previous tip the parent); the commit's id.
+
+    Only git's object database and the branch's ref change: the working tree, the index and HEAD stay as they are.
+    """
+    _git_toplevel(cwd)
+    if branch.startswith("-") or subprocess.run(["git", "check-ref-format", f"refs/heads/{branch}"]).returncode:
+        raise UsageError(f"{branch!r} is not a usable git branch name; try --branch student")
+    if _has_symbolic_head(cwd) and _git("symbolic-ref", "--short", "HEAD", cwd=cwd) == branch:
+        raise UsageError(f"{branch} is the branch checked out here; name another one, e.g. --branch student")
+    entries = []
+    for path in sorted(p for p in Path(folder).iterdir() if p.is_file()):
+        blob = _git("hash-object", "-w", "--stdin", stdin=path.read_bytes(), cwd=cwd)
+        entries.append(f"100644 blob {blob}\t{path.name}\n")
+    notebooks = _git("mktree", stdin="".join(entries).encode(), cwd=cwd)
+    root = _git("mktree", stdin=f"040000 tree {notebooks}\tnotebooks\n".encode(), cwd=cwd)
+    ref = f"refs/heads/{branch}"
+    previous = _git("for-each-ref", "--format=%(objectname)", ref, cwd=cwd)
+    if previous and _git("rev-parse", f"{previous}^{{tree}}", cwd=cwd) == root:
+        return previous  # nothing changed: no empty commit
+    source = _git("rev-parse", "--short", "HEAD", cwd=cwd) if _has_commits(cwd) else "an unborn branch"
+    message = f"Student copy of the lessons (cnn-lessons student-copy --branch {branch}, from {source})"
+    commit = _git("commit-tree", root, *(["-p", previous] if previous else []), "-m", message, cwd=cwd)
+    _git("update-ref", ref, commit, previous or "0" * 40, cwd=cwd)
+    return commit
+
+
+def _has_symbolic_head(cwd: Path | None) -> bool:
+    return subprocess.run(["git", "symbolic-ref", "-q", "HEAD"], capture_output=True, cwd=cwd).returncode == 0
+
+
+def _has_commits(cwd: Path | None) -> bool:
+    return subprocess.run(["git", "rev-parse", "-q", "--verify", "HEAD"], capture_output=True, cwd=cwd).returncode == 0
+
+
+def _student_copy_command(args: argparse.Namespace) -> int:
+    if args.out is None and args.branch is None:
+        raise UsageError("name where the student copy goes: a folder OUT, or --branch student (a git branch)")
+    if args.out is not None:
+        _student_copy(args)
+    if args.branch is None:
+        return 0
+    _git_toplevel()
+    with tempfile.TemporaryDirectory(prefix="cnn-lessons-student-") as folder:
+        quiet = argparse.Namespace(**{**vars(args), "out": folder, "force": True})
+        with contextlib.redirect_stdout(io.StringIO()):
+            _student_copy(quiet)  # the same student copy as a folder gets, written to a temporary one
+        count = len(list(Path(folder).iterdir()))
+        commit = commit_student_branch(Path(folder), args.branch)
+    print(f"committed {count} lessons without solutions to branch {args.branch} ({commit[:12]}); publish it with")
+    print(f"  git push origin {args.branch}")
     return 0
 
 
@@ -195,14 +292,18 @@ def build_parser() -> argparse.ArgumentParser:
     lab.set_defaults(run=_lab)
 
     copy = commands.add_parser("student-copy", help="write the lessons without solutions and outputs to OUT")
-    copy.add_argument("out", help="folder for the student copy")
+    copy.add_argument("out", nargs="?", help="folder for the student copy")
+    copy.add_argument(
+        "--branch",
+        help="commit the student copy (as notebooks/) to this branch of the current git clone; working tree untouched",
+    )
     copy.add_argument("--notebook-dir", default=str(LESSONS_DIR), help="folder of lessons (default: %(default)s)")
     copy.add_argument("--force", action="store_true", help="overwrite lessons already in OUT")
-    copy.set_defaults(run=_student_copy)
+    copy.set_defaults(run=_student_copy_command)
 
     hub = commands.add_parser("hub-link", help="print the nbgitpuller link that opens the lessons on a JupyterHub")
     hub.add_argument("hub_url", help="the hub's address, e.g. https://hub.example.edu")
-    hub.add_argument("--repo", required=True, help="git URL of the lessons the hub should clone")
+    hub.add_argument("--repo", help="git URL of the lessons the hub should clone (default: this clone's origin)")
     hub.add_argument("--branch", default="main", help="branch to clone (default: %(default)s)")
     hub.set_defaults(run=_hub_link)
 

@@ -3,6 +3,8 @@
 import importlib
 import importlib.metadata
 import json
+import shutil
+import subprocess
 from pathlib import Path
 
 import nbformat
@@ -120,6 +122,7 @@ def test_hub_link(capsys):
     link = capsys.readouterr().out.strip()
     assert link.startswith("https://hub.example.edu/hub/user-redirect/git-pull?repo=https%3A%2F%2Fgit.example.edu")
     assert "urlpath=lab%2Ftree%2Fcnn-lessons%2Fnotebooks" in link and link.endswith("branch=main")
+    assert "targetpath=cnn-lessons&" in link  # nbgitpuller's own default folder would be cnn-lessons.git
     assert hub_link("https://h.edu", "https://x.org/a/b", "dev").endswith(
         "urlpath=lab%2Ftree%2Fb%2Fnotebooks&branch=dev"
     )
@@ -164,3 +167,113 @@ def test_doctor_reports_a_missing_frontend_extension(monkeypatch, capsys):
 
 def test_notebooks_dir_is_the_repository_one():
     assert LESSONS_DIR == Path(__file__).resolve().parent.parent / "notebooks"
+
+
+# --- the student copy as a git branch, and hub-link's default --repo ---------------------------------------------
+
+
+def git(repo: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, check=True).stdout.strip()
+
+
+@pytest.fixture
+def clone(tmp_path, monkeypatch):
+    """A git clone with one commit, a staged change and an edited file; the current folder."""
+    for variable in ("AUTHOR", "COMMITTER"):
+        monkeypatch.setenv(f"GIT_{variable}_NAME", "Teacher")
+        monkeypatch.setenv(f"GIT_{variable}_EMAIL", "teacher@example.edu")
+    repo = tmp_path / "clone"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    (repo / "notes.txt").write_text("first\n")
+    git(repo, "add", "notes.txt")
+    git(repo, "commit", "-q", "-m", "first")
+    (repo / "notes.txt").write_text("edited, not committed\n")
+    (repo / "staged.txt").write_text("staged\n")
+    git(repo, "add", "staged.txt")
+    monkeypatch.chdir(repo)
+    return repo
+
+
+def test_student_copy_to_a_branch_leaves_the_working_tree_alone(clone, capsys):
+    before = (git(clone, "rev-parse", "HEAD"), git(clone, "status", "--porcelain"), git(clone, "diff", "--cached"))
+    assert main(["student-copy", "--branch", "student"]) == 0
+    assert "to branch student" in capsys.readouterr().out
+    assert (
+        git(clone, "rev-parse", "HEAD"),
+        git(clone, "status", "--porcelain"),
+        git(clone, "diff", "--cached"),
+    ) == before
+    assert git(clone, "ls-tree", "--name-only", "student", "notebooks/").splitlines() == [
+        f"notebooks/{lesson.name}" for lesson in LESSONS
+    ]
+    for lesson in LESSONS:
+        committed = json.loads(git(clone, "show", f"student:notebooks/{lesson.name}"))
+        assert committed == strip_solutions(json.loads(lesson.read_text()), lesson.name)
+        assert all("### BEGIN SOLUTION" not in "".join(cell["source"]) for cell in committed["cells"])
+    first = git(clone, "rev-parse", "student")
+    assert main(["student-copy", "--branch", "student"]) == 0
+    assert git(clone, "rev-parse", "student") == first  # nothing changed: no new commit
+
+
+def test_a_new_student_copy_builds_on_the_branch(clone, tmp_path):
+    lessons = tmp_path / "lessons"
+    lessons.mkdir()
+    shutil.copy(LESSONS[0], lessons / LESSONS[0].name)
+    assert main(["student-copy", "--branch", "student", "--notebook-dir", str(lessons)]) == 0
+    first = git(clone, "rev-parse", "student")
+    notebook = json.loads((lessons / LESSONS[0].name).read_text())
+    notebook["cells"].append({"cell_type": "markdown", "metadata": {}, "source": "A new closing note."})
+    (lessons / LESSONS[0].name).write_text(json.dumps(notebook))
+    assert main(["student-copy", "--branch", "student", "--notebook-dir", str(lessons)]) == 0
+    assert git(clone, "rev-parse", "student^") == first  # a class's clones update by a fast-forward pull
+    assert "A new closing note." in git(clone, "show", f"student:notebooks/{LESSONS[0].name}")
+
+
+def test_student_copy_to_a_folder_and_a_branch_at_once(clone, tmp_path):
+    assert main(["student-copy", str(tmp_path / "out"), "--branch", "student"]) == 0
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [lesson.name for lesson in LESSONS]
+    assert git(clone, "show", f"student:notebooks/{LESSONS[0].name}") == (tmp_path / "out" / LESSONS[0].name).read_text(
+        encoding="utf-8"
+    ).rstrip("\n")
+
+
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (["student-copy", "--branch", "main"], "main is the branch checked out here"),
+        (["student-copy", "--branch", "two..dots"], "not a usable git branch name"),
+        (["student-copy"], "a folder OUT, or --branch student"),
+    ],
+)
+def test_student_branch_explains_bad_input(clone, capsys, argv, words):
+    assert main(argv) == 2
+    assert words in capsys.readouterr().err
+    assert git(clone, "branch", "--format=%(refname:short)") == "main"
+
+
+def test_student_branch_outside_a_clone(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["student-copy", "--branch", "student"]) == 2
+    assert "is not inside a git clone" in capsys.readouterr().err
+
+
+def test_hub_link_defaults_to_the_origin_remote(clone, capsys):
+    assert main(["hub-link", "https://hub.example.edu"]) == 2
+    assert "no 'origin' remote; pass --repo" in capsys.readouterr().err
+    git(clone, "remote", "add", "origin", "https://git.example.edu/class/cnn-lessons.git")
+    assert main(["hub-link", "https://hub.example.edu", "--branch", "student"]) == 0
+    assert capsys.readouterr().out.strip() == hub_link(
+        "https://hub.example.edu", "https://git.example.edu/class/cnn-lessons.git", "student"
+    )
+    assert main(["hub-link", "https://hub.example.edu", "--repo", "https://x.org/other.git"]) == 0
+    assert "repo=https%3A%2F%2Fx.org%2Fother.git" in capsys.readouterr().out
+    git(clone, "remote", "set-url", "origin", "git@github.example.edu:class/cnn-lessons.git")
+    assert main(["hub-link", "https://hub.example.edu"]) == 2
+    assert "SSH address" in capsys.readouterr().err
+
+
+def test_hub_link_outside_a_clone_needs_repo(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["hub-link", "https://hub.example.edu"]) == 2
+    assert "not inside a git clone" in capsys.readouterr().err
