@@ -349,16 +349,17 @@ plt.show()
 # ## 6. Used for real: a tiny convolutional autoencoder
 #
 # An autoencoder squeezes an image through a narrow middle and learns to rebuild it. Strided convolutions take
-# the 8×8 digits down to 2×2 (with 16 channels), transposed convolutions bring them back up; `output_padding=1`
-# picks 8 (not 7) at the end, as section 4 worked out. Trained for a few seconds on the training digits:
+# the 8×8 digits down to 2×2 with 4 channels (16 numbers for 64 pixels), transposed convolutions bring them back
+# up; `output_padding=1` picks 8 (not 7) at the end, as section 4 worked out. Trained for a second or two on the
+# training digits:
 
 # %%
 split = data.load_digits_split()
 torch.manual_seed(0)
 autoencoder = nn.Sequential(
     nn.Conv2d(1, 8, 3, stride=2, padding=1), nn.ReLU(),  # 8×8 -> 4×4
-    nn.Conv2d(8, 16, 3, stride=2, padding=1), nn.ReLU(),  # 4×4 -> 2×2
-    nn.ConvTranspose2d(16, 8, 3, stride=2, padding=1, output_padding=1), nn.ReLU(),  # 2×2 -> 4×4
+    nn.Conv2d(8, 4, 3, stride=2, padding=1), nn.ReLU(),  # 4×4 -> 2×2: 16 numbers for 64 pixels
+    nn.ConvTranspose2d(4, 8, 3, stride=2, padding=1, output_padding=1), nn.ReLU(),  # 2×2 -> 4×4
     nn.ConvTranspose2d(8, 1, 3, stride=2, padding=1, output_padding=1), nn.Sigmoid(),  # 4×4 -> 8×8
 )  # fmt: skip
 shape = split.train_images[:1].shape
@@ -393,7 +394,7 @@ for j in range(10):
         axes[row, j].imshow(picture, cmap="gray_r", vmin=0, vmax=1)
         axes[row, j].set_axis_off()
 axes[0, 0].set_title("test digits", fontsize=9, loc="left")
-axes[1, 0].set_title("rebuilt from 2×2×16", fontsize=9, loc="left")
+axes[1, 0].set_title("rebuilt from 16 numbers (4×2×2)", fontsize=9, loc="left")
 plt.tight_layout()
 plt.show()
 
