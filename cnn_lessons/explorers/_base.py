@@ -18,6 +18,8 @@ import matplotlib.figure
 import numpy as np
 from matplotlib import rcsetup
 
+from cnn_lessons.explorers import animation
+
 __all__ = [
     "FRAME_PNG_COMPRESS_LEVEL",
     "frame_png",
@@ -236,6 +238,14 @@ class Explorer:
     def static_figure(self) -> matplotlib.figure.Figure:
         """A new Figure (no canvas, not pyplot's) showing what the explorer shows now: for static PNGs."""
         raise NotImplementedError(f"{type(self).__name__} has no static_figure()")
+
+    def animate(self, path, control, values=None, *, caption=None, frame_ms=animation.FRAME_MS):
+        """Write a tour of one control (its name, e.g. ``"stride"``) as an animated GIF (or MP4) for slides.
+
+        One frame per value (default: all of them), each the picture :meth:`static_figure` draws, captioned
+        ``stride = 2`` unless ``caption`` says otherwise; see :func:`cnn_lessons.explorers.animation.animate`.
+        """
+        return animation.animate(self, path, control, values, caption=caption, frame_ms=frame_ms)
 
     def benchmark_steps(self) -> list[tuple[widgets.ValueWidget, object]]:
         """(control, value) changes that tour the explorer, for ``benchmarks/slider_latency.py``.
