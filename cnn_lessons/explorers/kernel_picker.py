@@ -320,7 +320,7 @@ class KernelPicker(Explorer):
     """Classic hand-made 3x3 kernels, or one typed in, on a real photo: see its weights and the filtered photo.
 
     ``image``: a 2-D grayscale image with values in [0, 1] (default :func:`cnn_lessons.data.load_photo`).
-    The result is ``ops.correlate2d(image, kernel, padding="same")``, what ``F.conv2d`` computes.
+    The result is the photo correlated with the kernel, ``padding="same"``: what ``F.conv2d`` computes.
     Controls: ``kernel`` (Dropdown over ``ops.CLASSIC_KERNELS`` and ``"custom"``), ``cells`` (3x3 FloatText,
     the weights: a classic kernel's are written in, and typing into one switches to ``"custom"``) and ``note``
     (HTML: what the kernel does, from :func:`kernel_picture`: the sum of its weights and its effect on
@@ -360,7 +360,7 @@ class KernelPicker(Explorer):
             [cell for row in self.cells for cell in row],
             layout=widgets.Layout(grid_template_columns="repeat(3, 116px)", grid_gap="2px", margin="0 0 0 40px"),
         )
-        label = widgets.HTML("weights (typing switches to <i>custom</i>):", layout=widgets.Layout(margin="0 0 0 90px"))
+        label = widgets.HTML("weights (typing switches to <i>custom</i>):", layout=widgets.Layout(margin="0 0 0 40px"))
         self.note = widgets.HTML(layout=widgets.Layout(margin="0 0 0 10px", max_width="520px"))
         self._pictures: dict[tuple, KernelPicture] = {}
 
