@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import math
 import numbers
 from functools import lru_cache
 from typing import NamedTuple
@@ -26,6 +27,8 @@ __all__ = [
     "DIGITS_SPLIT_SEED",
     "shift_images",
     "random_shifts",
+    "random_rotations",
+    "shifts_and_rotations",
 ]
 
 PHOTO_NAMES = ("china.jpg", "flower.jpg")
@@ -212,3 +215,29 @@ def random_shifts(images: torch.Tensor, max_shift: int = 1, generator: torch.Gen
         chosen = ((offsets[:, 0] == dx) & (offsets[:, 1] == dy)).to(images.device)
         shifted[chosen] = shift_images(images[chosen], dx, dy)
     return shifted
+
+
+def random_rotations(
+    images: torch.Tensor, max_degrees: float = 10.0, generator: torch.Generator | None = None
+) -> torch.Tensor:
+    """Each image of a batch (N, C, H, W) turned about its centre by its own random angle, zeros filling in.
+
+    The angles are drawn uniformly from -max_degrees..max_degrees (with ``generator``, a CPU ``torch.Generator``,
+    when given); the turned image is sampled bilinearly (``F.affine_grid`` and ``F.grid_sample``), so an 8x8
+    digit's strokes blur a little.
+    """
+    images = _images(images, 4, "(N, C, H, W), a batch")
+    if isinstance(max_degrees, bool) or not isinstance(max_degrees, numbers.Real) or not 0 <= max_degrees <= 180:
+        raise ValueError(f"max_degrees must be a number of degrees between 0 and 180, got {max_degrees!r}")
+    angles = (torch.rand(images.shape[0], generator=generator) * 2 - 1) * math.radians(max_degrees)
+    cos, sin = torch.cos(angles), torch.sin(angles)
+    zeros = torch.zeros_like(cos)
+    theta = torch.stack([torch.stack([cos, -sin, zeros], 1), torch.stack([sin, cos, zeros], 1)], 1)
+    grid = F.affine_grid(theta.to(images), list(images.shape), align_corners=False)
+    return F.grid_sample(images, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+
+
+def shifts_and_rotations(images: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    """Lesson 06's augmentation of the digits: :func:`random_shifts` by up to 1 pixel, then :func:`random_rotations`
+    by up to 10 degrees."""
+    return random_rotations(random_shifts(images, 1, generator=generator), 10.0, generator=generator)
