@@ -7,7 +7,7 @@ are written as an animated GIF through Pillow (always available: matplotlib need
 ffmpeg where the machine has it.
 
 A GIF is the same bytes every time for the same code and pinned packages: no timestamps, one palette for all
-frames (median cut over every frame, no dithering), fixed frame durations. ``cnn-lessons animations`` relies on
+frames (the colours they use most, no dithering), fixed frame durations. ``cnn-lessons animations`` relies on
 that to check the committed ones (:mod:`cnn_lessons.animations`).
 """
 
@@ -34,6 +34,8 @@ __all__ = [
     "tour_values",
     "caption_text",
     "tour_frames",
+    "PALETTE_SPACING",
+    "gif_palette",
     "gif_bytes",
     "gif_frame_count",
     "write_mp4",
@@ -42,7 +44,7 @@ __all__ = [
 
 FRAME_MS = 700
 """How long each frame shows, in milliseconds (a GIF stores hundredths of a second: a multiple of 10)."""
-CAPTION_PX = 34
+CAPTION_PX = 26
 """Height of the caption band above the picture, in pixels, per caption line."""
 FRAME_DPI = 100
 """Pixels per inch of the frames: the explorers' canvases' own (a 7.4 inch wide picture is 740 pixels)."""
@@ -123,7 +125,7 @@ def _caption_band(caption: str, width: int) -> np.ndarray:
         for n, line in enumerate(lines):
             y = 1 - (n + 0.5) / len(lines)
             weight = "bold" if n == 0 else "normal"
-            fig.text(12 / width, y, line, va="center", ha="left", fontsize=12, weight=weight, color="#222222")
+            fig.text(12 / width, y, line, va="center", ha="left", fontsize=11, weight=weight, color="#222222")
         return _rgb(fig)[:band, :width]
 
 
@@ -172,11 +174,63 @@ def _same_size(frames: list[np.ndarray]) -> list[np.ndarray]:
     return padded
 
 
+def _packed(frame: np.ndarray) -> np.ndarray:
+    """Each pixel's colour as one int, 0xRRGGBB."""
+    return frame[..., 0].astype(np.int64) << 16 | frame[..., 1].astype(np.int64) << 8 | frame[..., 2]
+
+
+def _rgb_of(packed: np.ndarray) -> np.ndarray:
+    return np.stack([packed >> 16, (packed >> 8) & 255, packed & 255], axis=-1)
+
+
+PALETTE_SPACING = 10
+"""Colours of a GIF's palette lie at least this far apart (Euclidean, 0-255 RGB), so that a photo's 256 greys do
+not crowd out a colour map's reds and blues."""
+
+
+def gif_palette(frames: Sequence[np.ndarray]) -> np.ndarray:
+    """One palette for all ``frames``, sorted 0xRRGGBB values (at most 256 colours).
+
+    The colours the frames use most come first (ties: the smaller value), each kept only if it is at least
+    :data:`PALETTE_SPACING` from those kept before; the rest take the nearest palette colour. An explorer's picture
+    is mostly flat colours (white, the cells' fills, a colour map's steps), which stay exact. One palette for
+    every frame keeps the colours from flickering, and the bytes depend on nothing but the frames.
+    """
+    counts = np.bincount(np.concatenate([_packed(f).ravel() for f in frames]), minlength=1 << 24)
+    used = np.flatnonzero(counts)
+    used = used[np.lexsort((used, -counts[used]))]
+    if len(used) <= 256:
+        return np.sort(used)
+    candidates = _rgb_of(used)
+    kept = [0]
+    nearest = ((candidates - candidates[0]) ** 2).sum(axis=1)  # squared distance of each to the nearest kept
+    while len(kept) < 256:
+        far = np.flatnonzero(nearest >= PALETTE_SPACING**2)
+        if len(far) == 0:
+            break
+        kept.append(int(far[0]))  # the most used colour far from every kept one
+        nearest = np.minimum(nearest, ((candidates - candidates[far[0]]) ** 2).sum(axis=1))
+    return np.sort(used[kept])
+
+
+def _indexed(frame: np.ndarray, palette: np.ndarray) -> Image.Image:
+    """``frame`` as a "P" image on ``palette`` (sorted 0xRRGGBB): exact colours where it has them, else the nearest."""
+    packed = _packed(frame)
+    index = np.clip(np.searchsorted(palette, packed), 0, len(palette) - 1)
+    missing = palette[index] != packed
+    if missing.any():
+        colours, inverse = np.unique(packed[missing], return_inverse=True)
+        distance = ((_rgb_of(colours)[:, None, :] - _rgb_of(palette)[None, :, :]) ** 2).sum(axis=2)
+        index[missing] = distance.argmin(axis=1)[inverse]
+    image = Image.fromarray(index.astype(np.uint8), "P")
+    image.putpalette(_rgb_of(palette).astype(np.uint8).tobytes())
+    return image
+
+
 def gif_bytes(frames: Sequence[np.ndarray], frame_ms: int = FRAME_MS) -> bytes:
     """An animated GIF of ``frames`` (RGB arrays of one size), looping, each shown ``frame_ms`` milliseconds.
 
-    One 256-colour palette for all frames (median cut over all of them, no dithering), so that the colours do
-    not flicker from frame to frame and the bytes depend on nothing but the frames.
+    Every frame is mapped (no dithering) to one palette, :func:`gif_palette`.
     """
     if not frames:
         raise ValueError("a GIF needs at least one frame")
@@ -184,9 +238,8 @@ def gif_bytes(frames: Sequence[np.ndarray], frame_ms: int = FRAME_MS) -> bytes:
         raise ValueError(f"frames must be RGB arrays of one size, got {sorted({f.shape for f in frames})}")
     if frame_ms < 20 or frame_ms % 10:
         raise ValueError(f"frame_ms must be a multiple of 10 ms, at least 20 (a GIF counts in 1/100 s), got {frame_ms}")
-    strip = Image.fromarray(np.concatenate(frames, axis=0), "RGB")
-    palette = strip.quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
-    images = [Image.fromarray(f, "RGB").quantize(palette=palette, dither=Image.Dither.NONE) for f in frames]
+    palette = gif_palette(frames)
+    images = [_indexed(frame, palette) for frame in frames]
     buffer = io.BytesIO()
     images[0].save(
         buffer, format="GIF", save_all=True, append_images=images[1:], duration=frame_ms, loop=0, optimize=False
