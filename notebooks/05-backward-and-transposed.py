@@ -402,8 +402,8 @@ plt.show()
 # ## 7. The transposed-convolution explorer
 #
 # Move the sliders. Left: the input, one cell outlined. Middle: the canvas the kernel copies land on, each cell
-# numbered with how many copies overlap there; the outlined square is the chosen cell's copy, grey cells are
-# cropped by `padding` and the frame is the output that remains. Right: the same transposed convolution as a
+# numbered and shaded with how many copies overlap there; the orange outlines are the chosen cell's copy (tap by
+# tap: dilation spreads them), grey cells are cropped by `padding` and the frame is the output that remains. Right: the same transposed convolution as a
 # direct one, the input stretched and padded. Try kernel 3 then 4 with stride 2 (the checkerboard comes and goes),
 # stride 1 (no gaps, no checkerboard), and an `output_padding` as large as the stride (refused, and why).
 

@@ -177,7 +177,12 @@ def test_callbacks_update_in_place_and_redraw_once_per_change(monkeypatch):
 def test_cell_slider_moves_the_outlined_copy():
     explorer = TransposedExplorer(size=3, kernel_size=3, stride=2)
     explorer.cell.value = 5  # row 1, column 2: its copy starts at (2, 4) on the canvas
-    assert explorer.view.stamp2d.get_bbox().bounds == (4.0, 2.0, 3.0, 3.0)
+    corners = {tuple(path.vertices.min(0).round(2)) for path in explorer.view.taps2d.get_paths()}
+    assert corners == {(c + 0.08, r + 0.08) for r in (2, 3, 4) for c in (4, 5, 6)}  # (x, y): columns, rows
+    explorer.dilation.value = 2  # taps two cells apart: rows 2, 4, 6 and columns 4, 6, 8
+    corners = {tuple(path.vertices.min(0).round(2)) for path in explorer.view.taps2d.get_paths()}
+    assert corners == {(c + 0.08, r + 0.08) for r in (2, 4, 6) for c in (4, 6, 8)}
+    explorer.dilation.value = 1
     explorer.size.value = 2  # the slider's maximum follows the input (2x2: cells 0..3), the cell held at the last
     assert (explorer.cell.max, explorer.cell.value) == (3, 3)
     explorer.close()

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from cnn_lessons import ops
 
-MANY = settings(max_examples=200, deadline=None)
+MANY = settings(max_examples=150, deadline=None)
 TOL = dict(atol=1e-5, rtol=1e-5)
 pairs = st.tuples(st.integers(1, 3), st.integers(1, 3))
 
@@ -86,7 +86,7 @@ def test_conv_matrix_is_the_input_gradient_and_passes_gradients_to_the_weight():
 # --- conv_transpose2d ------------------------------------------------------------------------------------------
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(
     batch=st.integers(1, 3),
     groups=st.integers(1, 3),

@@ -21,7 +21,15 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from cnn_lessons.arithmetic import check_int, conv_transpose_output_size, effective_kernel_size
-from cnn_lessons.drawing.cells import cell_centres, cell_collection, cell_paths, fit_cells, number_size
+from cnn_lessons.drawing.cells import (
+    cell_centres,
+    cell_collection,
+    cell_paths,
+    cell_squares,
+    fit_cells,
+    number_size,
+    outline_collection,
+)
 from cnn_lessons.drawing.style import COLORS, MINUS, TIMES
 from cnn_lessons.drawing.text import GlyphLabels, TextBatch, wrap
 from cnn_lessons.explorers._base import Explorer, slider
@@ -245,7 +253,7 @@ TRANSPOSED_COLORS = {
     "code": "#1f4e79",
 }
 
-_COUNT_MAP = matplotlib.colormaps["Oranges"]
+_COUNT_MAP = matplotlib.colormaps["Blues"]  # the chosen copy is outlined in orange over it
 _FIG_W, _FIG_H = 7.5, 4.6  # inches: every pixel costs time in ipympl's PNG frames
 _TOP, _GRIDS_H = 0.4, 2.45
 _TEXT_TOP = _TOP + _GRIDS_H + 0.3
@@ -256,7 +264,7 @@ def _count_colors(picture: TransposedPicture) -> np.ndarray:
     """RGBA per canvas cell (row-major): darker for more copies, blended with grey where padding crops."""
     counts = picture.counts.reshape(-1).numpy().astype(float)
     top = max(counts.max(), 1.0)
-    colors = _COUNT_MAP(0.12 + 0.55 * counts / top)
+    colors = _COUNT_MAP(0.1 + 0.5 * counts / top)
     colors[counts == 0] = mcolors.to_rgba(TRANSPOSED_COLORS["none"])
     n = picture.canvas_size
     inside = np.zeros(n, dtype=bool)
@@ -326,17 +334,16 @@ class TransposedView:
         self.ax_1d = axes(0.15, _TOP, W - 0.3, _GRIDS_H)
         self.panels1d = {name: _Panel(self.ax_1d) for name in _BOXES}
         highlight = dict(facecolor="none", edgecolor=TRANSPOSED_COLORS["stamp"], linewidth=2.2, zorder=3)
-        self.stamp2d = Rectangle((0, 0), 1, 1, **highlight)
-        self.axes2d["canvas"].add_patch(self.stamp2d)
+        self.taps2d = outline_collection(self.axes2d["canvas"], linewidth=1.8)  # the chosen copy, tap by tap
         self.chosen2d = Rectangle((0, 0), 1, 1, **highlight)
         self.axes2d["input"].add_patch(self.chosen2d)
         frame = dict(facecolor="none", edgecolor=TRANSPOSED_COLORS["border"], linewidth=1.6, zorder=2.5)
         self.kept2d = Rectangle((0, 0), 1, 1, **frame)
         self.axes2d["canvas"].add_patch(self.kept2d)
-        self.stamp1d = Rectangle((0, 0), 1, 1, **highlight)
+        self.taps1d = outline_collection(self.ax_1d, linewidth=1.8)
         self.chosen1d = Rectangle((0, 0), 1, 1, **highlight)
         self.kept1d = Rectangle((0, 0), 1, 1, **frame)
-        for patch in (self.stamp1d, self.chosen1d, self.kept1d):
+        for patch in (self.chosen1d, self.kept1d):
             self.ax_1d.add_patch(patch)
         self.links1d = LineCollection([], colors=TRANSPOSED_COLORS["stamp"], linewidths=1.1, alpha=0.8, zorder=2)
         self.ax_1d.add_collection(self.links1d, autolim=False)
@@ -427,7 +434,9 @@ class TransposedView:
         r, c = picture.cell_index
         self.chosen2d.set_bounds(c, r, 1, 1)
         rows, cols = picture.stamp
-        self.stamp2d.set_bounds(int(cols[0]), int(rows[0]), picture.span, picture.span)
+        n = picture.canvas_size
+        inset = cell_paths(n, n, 0.08)
+        self.taps2d.set_cells(inset[int(r) * n + int(c)] for r in rows for c in cols)
         kept = picture.kept
         self.kept2d.set_visible(kept is not None)
         if kept is not None:
@@ -447,8 +456,8 @@ class TransposedView:
             self.panels1d[name].show(1, len(labels), colors, labels, text_colors, cell, (0.0, y))
         i = picture.cell_index[0]
         self.chosen1d.set_bounds(i * s, 0, 1, 1)
-        start = int(picture.stamp[0][0])
-        self.stamp1d.set_bounds(start, 2, picture.span, 1)
+        shifted = np.asarray(cell_squares(1, n, 0.08)) + np.array([0.0, 2.0])  # the canvas row is at y = 2
+        self.taps1d.set_verts(shifted[picture.stamp[0].numpy()])
         self.links1d.set_segments([[(i * s + 0.5, 1.0), (int(t) + 0.5, 2.0)] for t in picture.stamp[0]])
         kept = picture.kept
         self.kept1d.set_visible(kept is not None)
