@@ -14,7 +14,6 @@ Mistakes (a missing folder, an unwritable OUT, a malformed notebook) end with a 
 from __future__ import annotations
 
 import argparse
-import ast
 import contextlib
 import io
 import json
@@ -55,56 +54,36 @@ def _lab(args: argparse.Namespace) -> int:
     return 0  # not reached
 
 
-SOLUTION_BLOCK = re.compile(r"^([ \t]*)### BEGIN SOLUTION\n.*?^[ \t]*### END SOLUTION[ \t]*$", re.M | re.S)
-STARTER = '{indent}raise NotImplementedError("your code here")'
-VALUE_STARTER = "{name} = ...  # your answer here"
-
-
-def starter(indent: str, block: str) -> str:
-    """What a student copy shows for one solution block (``block`` with its BEGIN/END lines).
-
-    A value exercise (a block at the top of its cell that only assigns names, e.g. ``answer = [[4, 3], [2, 1]]``)
-    starts as ``answer = ...``, so that its checker says "not written yet" instead of a NameError; anything else
-    (the body of a function) starts as ``raise NotImplementedError``.
-    """
-    if not indent:
-        try:
-            body = ast.parse("\n".join(block.splitlines()[1:-1])).body
-        except SyntaxError:
-            body = []
-        names = [_assigned_name(node) for node in body]
-        if body and all(names):
-            return "\n".join(VALUE_STARTER.format(name=name) for name in dict.fromkeys(names))
-    return STARTER.format(indent=indent)
-
-
-def _assigned_name(node: ast.stmt) -> str | None:
-    """The one name a statement assigns (``x = ...``, ``x: int = ...``); None for anything else."""
-    if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-        return node.targets[0].id
-    if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
-        return node.target.id
-    return None
-
-
 class UsageError(Exception):
     """A mistake on the command line or in the files it names; printed as is, exit status 2."""
 
 
-def strip_solutions(notebook: dict, name: str = "notebook") -> dict:
-    """The student version of a notebook: solution blocks become starters, every output is cleared."""
+def _grading():
+    """cnn_lessons.grading, or a UsageError saying how to install nbgrader, which the student copy builds on."""
+    try:
+        from cnn_lessons import grading  # imported here: nbgrader is for teachers (requirements/grading.txt) only
+    except ImportError as error:
+        raise UsageError(
+            f"the student copy is made with nbgrader's preprocessors, and this environment cannot import {error.name}; "
+            "install it: .venv/bin/python -m pip install -c requirements/constraints.txt -r requirements/grading.txt"
+        ) from None
+    return grading
+
+
+def _student_text(notebook: dict, name: str) -> str:
+    """A lesson's student copy as JSON text (nbgrader generate_assignment's); a malformed lesson is a UsageError."""
     if not isinstance(notebook, dict) or not isinstance(notebook.get("cells"), list):
         raise UsageError(f"{name} is not a Jupyter notebook (no list of cells)")
-    for index, cell in enumerate(notebook["cells"]):
-        source = "".join(cell.get("source", ""))
-        if "solution" in cell.get("metadata", {}).get("tags", []):
-            if not SOLUTION_BLOCK.search(source):
-                raise UsageError(f"{name}, cell {index}: tagged 'solution' but has no ### BEGIN/END SOLUTION block")
-            source = SOLUTION_BLOCK.sub(lambda m: starter(m.group(1), m.group(0)), source)
-        cell["source"] = source
-        if cell.get("cell_type") == "code":
-            cell["outputs"], cell["execution_count"] = [], None
-    return notebook
+    grading = _grading()
+    try:
+        return grading.student_notebook(notebook, name)
+    except grading.GradingError as error:
+        raise UsageError(str(error)) from None
+
+
+def strip_solutions(notebook: dict, name: str = "notebook") -> dict:
+    """The student version of a notebook (nbgrader's): solution blocks become starters, every output is cleared."""
+    return json.loads(_student_text(notebook, name))  # as the student copy's file holds it
 
 
 def _student_copy(args: argparse.Namespace) -> int:
@@ -121,11 +100,11 @@ def _student_copy(args: argparse.Namespace) -> int:
             notebook = json.loads(lesson.read_text(encoding="utf-8"))
         except (OSError, ValueError) as error:
             raise UsageError(f"{lesson} is not a readable notebook: {error}") from None
-        copies[lesson.name] = strip_solutions(notebook, lesson.name)
+        copies[lesson.name] = _student_text(notebook, lesson.name)
     try:
         out.mkdir(parents=True, exist_ok=True)
-        for filename, notebook in copies.items():
-            (out / filename).write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        for filename, text in copies.items():
+            (out / filename).write_text(text, encoding="utf-8")
     except OSError as error:
         raise UsageError(f"cannot write the student copy to {out}: {error.strerror or error}") from None
     print(f"wrote {len(copies)} lessons without solutions to {out}")
