@@ -187,8 +187,9 @@ class FeatureMapView:
             mosaic = channel_mosaic(feature_map[None] if layer_maps is None else layer_maps)
         if not 0 <= channel < len(mosaic.origins):
             raise ValueError(f"channel must be between 0 and {len(mosaic.origins) - 1}, got {channel}")
-        self.mosaic = mosaic
-        self.grid_image.set_data(mosaic.picture)
+        if mosaic is not self.mosaic:  # (its NaN gaps never compare equal: set_data alone would redraw it)
+            self.grid_image.set_data(mosaic.picture)
+            self.mosaic = mosaic
         self.grid_image.set_clim(-(mosaic.limit or 1.0), mosaic.limit or 1.0)
         self._show_at_size(self.grid_image, self.ax_grid, *mosaic.picture.shape)
         top, left = mosaic.origins[channel]
