@@ -7,6 +7,8 @@
   JupyterHub (``--repo`` defaults to the clone's ``origin``).
 - ``cnn-lessons doctor``: checks what the lessons need and says how to fix each problem.
 - ``cnn-lessons figures [OUT]``: draws every figure of ``assets/figures`` again (``--check``: compares instead).
+- ``cnn-lessons animations [OUT]``: every explorer's animation, ``assets/animations`` (``--check``: compares).
+- ``cnn-lessons slides [OUT]``: each lesson as a reveal.js deck; ``mark-slides``: the lessons' slide marks.
 
 Mistakes (a missing folder, an unwritable OUT, a malformed notebook) end with a message and exit status 2.
 """
@@ -28,6 +30,8 @@ from pathlib import Path
 
 LESSONS_DIR = Path(__file__).resolve().parent.parent / "notebooks"
 FIGURES_DIR = LESSONS_DIR.parent / "assets" / "figures"
+ANIMATIONS_DIR = LESSONS_DIR.parent / "assets" / "animations"
+SLIDES_DIR = LESSONS_DIR.parent / "build" / "slides"
 
 
 def lab_command(notebook_dir: Path, ip: str = "127.0.0.1", port: int | None = None, browser: bool = True):
@@ -260,6 +264,97 @@ def _figures(args: argparse.Namespace) -> int:
     return 0
 
 
+def _animations(args: argparse.Namespace) -> int:
+    from cnn_lessons import animations  # imported here: the other commands start without torch and matplotlib
+
+    out, names = Path(args.out), args.only or None
+    unknown = sorted(set(names or ()) - set(animations.ANIMATIONS))
+    if unknown:
+        raise UsageError(f"no animation {', '.join(unknown)}; the animations are {', '.join(animations.ANIMATIONS)}")
+    if args.check:
+        if not out.is_dir():
+            raise UsageError(f"no folder {out} to check; write the animations with 'cnn-lessons animations {out}'")
+        found = animations.compare_animations(out, names)
+        for problem, files in (("differs from a fresh drawing", found.differ), ("missing", found.missing)):
+            print("".join(f"{out / file}: {problem}\n" for file in files), end="")
+        print("".join(f"{out / file}: not drawn by cnn-lessons animations\n" for file in found.extra), end="")
+        total = len(found.same) + len(found.differ) + len(found.missing)
+        print(f"{len(found.same)} of {total} animations in {out} are what the code draws")
+        if not found.ok:
+            print(f"to draw them again: cnn-lessons animations {out} --force (it leaves other files alone)")
+        return 0 if found.ok else 1
+    try:
+        written = animations.save_animations(out, force=args.force, names=names)
+    except animations.FiguresExist as error:
+        raise UsageError(f"{out} already has {len(error.paths)} of the animations; pass --force to overwrite") from None
+    except OSError as error:
+        raise UsageError(f"cannot write the animations to {out}: {error.strerror or error}") from None
+    print(f"wrote {len(written)} animations to {out}")
+    return 0
+
+
+def _lesson_notebooks(folder: Path, only: list[str] | None) -> list[Path]:
+    """The lessons (``NN-name.ipynb``) in ``folder``, or those whose names start with one of ``only`` (``02``)."""
+    lessons = sorted(folder.glob("[0-9][0-9]-*.ipynb"))
+    chosen = [lesson for lesson in lessons if not only or lesson.name.startswith(tuple(only))]
+    if not chosen:
+        names = ", ".join(lesson.stem for lesson in lessons) or "none"
+        raise UsageError(f"no lesson in {folder} matches {only or 'NN-*.ipynb'}; the lessons are {names}")
+    return chosen
+
+
+def _slides(args: argparse.Namespace) -> int:
+    from cnn_lessons import slides  # imported here: the other commands start without Jupyter's libraries
+
+    lessons = _lesson_notebooks(Path(args.notebook_dir), args.only)
+    urls = slides.library_urls(args.out)
+    try:
+        decks = slides.build_decks(lessons, args.out, urls)
+    except (OSError, RuntimeError) as error:
+        raise UsageError(str(error)) from None
+    where = "beside them (they open offline)" if urls else "from the web (run 'make slides' to fetch them)"
+    print(f"wrote {len(decks)} decks to {args.out}; reveal.js, require.js and jQuery {where}")
+    return 0
+
+
+def _mark_slides(args: argparse.Namespace) -> int:
+    from cnn_lessons import slides  # imported here: the other commands start without Jupyter's libraries
+
+    try:
+        changed = slides.mark_lessons(args.notebook_dir, check=args.check)
+    except FileNotFoundError as error:
+        raise UsageError(str(error)) from None
+    for path in changed:
+        print(f"{path}: {'lacks its slide marks' if args.check else 'marked'}")
+    if args.check:
+        print("every lesson carries its slide marks" if not changed else "to mark them: cnn-lessons mark-slides")
+        return 1 if changed else 0
+    print(f"marked {len(changed)} files" if changed else "every lesson already carried its slide marks")
+    return 0
+
+
+def _add_class_commands(commands) -> None:
+    """The commands for presenting a class: animations, slides, mark-slides."""
+    animate = commands.add_parser("animations", help="draw every explorer's animation as NAME.gif in OUT")
+    animate.add_argument("out", nargs="?", metavar="OUT", default=str(ANIMATIONS_DIR), help="(default: %(default)s)")
+    animate.add_argument("--only", nargs="+", metavar="NAME", help="just these animations")
+    what = animate.add_mutually_exclusive_group()
+    what.add_argument("--force", action="store_true", help="overwrite animations already in OUT")
+    what.add_argument("--check", action="store_true", help="write nothing; compare OUT with a fresh drawing")
+    animate.set_defaults(run=_animations)
+
+    deck = commands.add_parser("slides", help="write each lesson as a reveal.js deck, OUT/NN-name.slides.html")
+    deck.add_argument("out", nargs="?", metavar="OUT", default=str(SLIDES_DIR), help="(default: %(default)s)")
+    deck.add_argument("--notebook-dir", default=str(LESSONS_DIR), help="folder of lessons (default: %(default)s)")
+    deck.add_argument("--only", nargs="+", metavar="NN", help="just these lessons, e.g. --only 01 02")
+    deck.set_defaults(run=_slides)
+
+    mark = commands.add_parser("mark-slides", help="write the slide marks into the lessons (NN-name.py and .ipynb)")
+    mark.add_argument("--notebook-dir", default=str(LESSONS_DIR), help="folder of lessons (default: %(default)s)")
+    mark.add_argument("--check", action="store_true", help="write nothing; exit status 1 if a lesson lacks its marks")
+    mark.set_defaults(run=_mark_slides)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cnn-lessons", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -301,6 +396,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="write nothing; compare OUT with a fresh drawing (exit status 1 if not equal)",
     )
     draw.set_defaults(run=_figures)
+    _add_class_commands(commands)
     return parser
 
 
