@@ -230,6 +230,9 @@ def _model_receptive_field(model) -> int:
     multiplication) keeps the widest of its inputs, and anything else passes its input's through. Global context
     (squeeze-and-excitation's channel gates, pooled over the whole map) is not counted as widening the field.
     """
+    if (window := _window(model)) is not None:  # one layer alone: fx would trace into its forward
+        kernel, _, dilation = window
+        return 1 + dilation * (kernel - 1)
     try:
         graph = torch.fx.symbolic_trace(model).graph
     except Exception as error:  # fx raises many kinds of errors for untraceable forward methods
@@ -359,8 +362,8 @@ def _size_checks(module):
     ]
 
 
-def _layer_problem(name: str, module, shape) -> tuple[str, str, int | None] | None:
-    """(kind, sentence, channels the layer takes) when ``module`` cannot take an input of ``shape``, else None.
+def _layer_problem(name: str, module, shape) -> tuple[str, str, int | None, int | None] | None:
+    """(kind, sentence, channels it takes, spatial axes) when ``module`` cannot take an input of ``shape``, else None.
 
     kind: "rank" (a wrong number of axes), "channels", "small" (a window longer than its padded map), or
     "linear-small" / "linear-big" (a linear layer given fewer or more values than it takes).
@@ -368,15 +371,17 @@ def _layer_problem(name: str, module, shape) -> tuple[str, str, int | None] | No
     layer = f"layer {name} ({module!r})"
     if shape is None:
         return None
-    if isinstance(module, nn.Linear) and shape[-1:] != (module.in_features,):
-        side = "small" if shape and shape[-1] < module.in_features else "big"
+    got = shape[-1] if shape else 0
+    if isinstance(module, nn.Linear) and got != module.in_features:
+        side = "small" if got < module.in_features else "big"
         return (
             f"linear-{side}",
             (
-                f"{layer} takes {module.in_features} values per input, but the layers before it make {shape[-1]} "
+                f"{layer} takes {module.in_features} values per input, but the layers before it make {got} "
                 f"(its input has shape {shape}); without a global pooling before it, a model takes only the input "
                 f"sizes whose last feature map holds exactly {module.in_features} values"
             ),
+            None,
             None,
         )
     checks = _size_checks(module)
@@ -392,18 +397,19 @@ def _layer_problem(name: str, module, shape) -> tuple[str, str, int | None] | No
                 f"gets {len(shape)} axes, shape {shape}"
             ),
             None,
+            dims,
         )
     wanted = getattr(module, "in_channels", None)
     if wanted is not None and shape[-dims - 1] != wanted:
         sentence = f"{layer} takes {wanted} input channels, but gets {shape[-dims - 1]} (shape {shape})"
-        return "channels", sentence, wanted
+        return "channels", sentence, wanted, dims
     for axis, size, output_size in zip(_AXES[dims], shape[-dims:], sizes, strict=True):
         try:
             output_size(size)
         except ValueError as error:
             map_size = "×".join(map(str, shape[-dims:])) if dims > 1 else f"length-{size}"
             sentence = f"{layer} gets a {map_size} map: along the {axis}, {error}"
-            return "small", sentence, None
+            return "small", sentence, None, dims
     return None
 
 
@@ -490,20 +496,20 @@ def explain_shape_errors(model, shape, argument: str = "input_size", batch_added
 
 def _shape_error_text(model, shape: tuple, argument: str, batch_added: bool, found) -> str:
     """The whole teaching message: what was given, the layer's refusal, and what would work."""
-    kind, sentence, wanted = found
+    kind, sentence, wanted, dims = found
     given = shape[1:] if batch_added else shape
     text = f"the model ({type(model).__name__}) cannot take {argument}={given}: {sentence}."
-    if kind == "rank" and batch_added and len(given) >= 2 and given[0] == 1:
+    if kind == "rank" and batch_added and given[:1] == (1,):
         return (
             f"{text} {argument} is the shape of one input, without the batch axis: drop the leading 1, "
             f"{argument}={given[1:]}."
         )
-    dims = len(shape) - 2
-    if kind == "channels" and dims >= 1:
+    if kind == "channels":
         example = (*given[: len(given) - dims - 1], wanted, *given[len(given) - dims :])
         return f"{text} If that is the model's first layer, give the input {wanted} channels, e.g. {example}."
+    dims = dims or len(shape) - 2  # a linear layer's: the input's axes after (N, C)
     if kind in ("small", "linear-small", "linear-big") and dims >= 1:
-        sides = _sides_taken(model, shape[1], dims)
+        sides = _sides_taken(model, shape[-dims - 1], dims)
         if sides is not None:
             smallest, largest = sides
             side = "×".join([str(smallest)] * dims)

@@ -15,6 +15,7 @@ from cnn_lessons.arithmetic import (
     conv_parameter_count,
     conv_transpose_output_size,
     effective_kernel_size,
+    explain_shape_errors,
     multiply_adds,
     pool_output_size,
     receptive_field,
@@ -415,3 +416,279 @@ def test_explain_shape_errors_leaves_the_model_as_it_was():
         multiply_adds(model, (1, 4, 4))
     assert model.training and all(not m._forward_hooks and not m._forward_pre_hooks for m in model.modules())
     assert all(p.device.type == "cpu" for p in model.parameters())
+
+
+# --- what mutation testing found (make mutation): names in messages, defaults, types, the model walk ------------
+
+
+@pytest.mark.parametrize(
+    ("function", "arguments", "name", "minimum"),
+    [
+        (effective_kernel_size, dict(kernel_size=3, dilation=1), "kernel_size", 1),
+        (effective_kernel_size, dict(kernel_size=3, dilation=1), "dilation", 1),
+        (conv_output_size, dict(size=9, kernel_size=3, stride=1, padding=0, dilation=1), "size", 1),
+        (conv_output_size, dict(size=9, kernel_size=3, stride=1, padding=0, dilation=1), "kernel_size", 1),
+        (conv_output_size, dict(size=9, kernel_size=3, stride=1, padding=0, dilation=1), "stride", 1),
+        (conv_output_size, dict(size=9, kernel_size=3, stride=1, padding=0, dilation=1), "padding", 0),
+        (conv_output_size, dict(size=9, kernel_size=3, stride=1, padding=0, dilation=1), "dilation", 1),
+        (pool_output_size, dict(size=9, kernel_size=3, stride=1, padding=0, dilation=1), "size", 1),
+        (pool_output_size, dict(size=9, kernel_size=3, stride=1, padding=0, dilation=1), "kernel_size", 1),
+        (pool_output_size, dict(size=9, kernel_size=3, stride=1, padding=0, dilation=1), "stride", 1),
+        (pool_output_size, dict(size=9, kernel_size=3, stride=1, padding=0, dilation=1), "padding", 0),
+        (pool_output_size, dict(size=9, kernel_size=3, stride=1, padding=0, dilation=1), "dilation", 1),
+        (conv_transpose_output_size, dict(size=4, kernel_size=3, stride=2, padding=0, output_padding=0), "size", 1),
+        (conv_transpose_output_size, dict(size=4, kernel_size=3, stride=2, padding=0), "kernel_size", 1),
+        (conv_transpose_output_size, dict(size=4, kernel_size=3, stride=2, padding=0), "stride", 1),
+        (conv_transpose_output_size, dict(size=4, kernel_size=3, stride=2, padding=0), "padding", 0),
+        (conv_transpose_output_size, dict(size=4, kernel_size=3, stride=2, output_padding=0), "output_padding", 0),
+        (conv_transpose_output_size, dict(size=4, kernel_size=3, stride=2, dilation=1), "dilation", 1),
+        (conv_parameter_count, dict(in_channels=4, out_channels=8, kernel_size=3, groups=1), "in_channels", 1),
+        (conv_parameter_count, dict(in_channels=4, out_channels=8, kernel_size=3, groups=1), "out_channels", 1),
+        (conv_parameter_count, dict(in_channels=4, out_channels=8, kernel_size=3, groups=1), "kernel_size", 1),
+        (conv_parameter_count, dict(in_channels=4, out_channels=8, kernel_size=3, groups=1), "groups", 1),
+    ],
+)
+def test_every_argument_is_named_in_its_error(function, arguments, name, minimum):
+    too_small = minimum - 1
+    with pytest.raises(ValueError) as caught:
+        function(**{**arguments, name: too_small})
+    bound = "positive (at least 1)" if minimum == 1 else "at least 0"
+    assert str(caught.value) == f"{name} must be {bound}, got {too_small}"
+    with pytest.raises(TypeError) as caught:
+        function(**{**arguments, name: 2.5})
+    assert str(caught.value) == f"{name} must be a whole number, got 2.5 (float)"
+
+
+def test_the_other_arguments_are_named_too():
+    with pytest.raises(ValueError, match=r"^kernel_size must be positive \(at least 1\), got 0$"):
+        conv_parameter_count(4, 8, (3, 0))
+    with pytest.raises(ValueError, match=r"^stride must be positive \(at least 1\), got 0$"):
+        resolve_padding("same", 3, stride=0)
+    with pytest.raises(ValueError, match=r"^kernel_size of layer 1 must be positive \(at least 1\), got 0$"):
+        receptive_field([(3, 1), (0, 1)])
+    with pytest.raises(ValueError, match=r"^dilation of layer 0 must be positive \(at least 1\), got 0$"):
+        receptive_field([(3, 1, 0)])
+    with pytest.raises(ValueError, match=r"^out_channels \(3\) must be divisible by groups \(2\): each group takes"):
+        conv_parameter_count(4, 3, 3, groups=2)
+    with pytest.raises(TypeError, match=r"or an nn.Module, got int$"):
+        receptive_field(5)
+
+
+def test_the_defaults_are_torchs():
+    x = torch.zeros(1, 1, 7)
+    assert conv_output_size(7, 3) == nn.Conv1d(1, 1, 3)(x).shape[-1] == 5  # stride 1, padding 0, dilation 1
+    assert pool_output_size(7, 3) == nn.MaxPool1d(3)(x).shape[-1] == 2  # stride = kernel_size
+    assert conv_transpose_output_size(7, 3) == nn.ConvTranspose1d(1, 1, 3)(x).shape[-1] == 9
+    assert effective_kernel_size(3) == 3 and same_padding(4) == (1, 2)
+    assert resolve_padding("same", 3) == (1, 1)  # stride 1 and dilation 1 by default: no error, total 2
+    assert resolve_padding("full", 3) == (2, 2) and resolve_padding("valid", 3) == (0, 0)
+
+
+def test_sizes_and_counts_are_ints():
+    results = [
+        conv_output_size(7, 3, 2, 1),
+        pool_output_size(7, 3, ceil_mode=True),
+        conv_transpose_output_size(4, 3, 2),
+        conv_parameter_count(4, 8, 3, groups=2),
+        conv_parameter_count(4, 8, (3, 1), bias=False),
+        multiply_adds(nn.Conv2d(4, 4, 3, groups=2), (4, 5, 5)),
+    ]
+    assert results == [4, 3, 9, (2 * 9 + 1) * 8, 4 * 3 * 8, 4 * 3 * 3 * 2 * 9]
+    assert all(type(result) is int for result in results)
+
+
+def test_the_exact_messages_of_the_size_errors():
+    with pytest.raises(ValueError) as caught:
+        conv_output_size(2, 3)
+    assert str(caught.value) == (
+        "a kernel of 3 spans 3 positions, but the padded input has only 2 (input 2 plus padding 0); use a smaller "
+        "kernel or dilation, or pad at least 1 in total"
+    )
+    with pytest.raises(ValueError) as caught:
+        conv_output_size(3, 3, padding=1, dilation=3)
+    assert str(caught.value) == (
+        "a kernel of 3 with dilation 3 spans 7 positions, but the padded input has only 5 (input 3 plus padding 2); "
+        "use a smaller kernel or dilation, or pad at least 4 in total"
+    )
+    with pytest.raises(ValueError) as caught:
+        resolve_padding("same", 4, stride=2)
+    assert str(caught.value).endswith("Use an int padding, e.g. padding=1, or stride=1.")  # same_padding(4) = (1, 2)
+    with pytest.raises(ValueError) as caught:
+        pool_output_size(5, 5, padding=3)
+    assert str(caught.value) == (
+        "pooling padding must be at most half the kernel size (kernel_size // 2 = 2), got padding 3: a window "
+        "could then hold only padding"
+    )
+    with pytest.raises(ValueError) as caught:
+        pool_output_size(2, 2, dilation=2, padding=0)
+    assert str(caught.value) == (
+        "a pooling window of 2 with dilation 2 spans 3 positions, but the padded input has only 2 (input 2 plus "
+        "padding 0), so rounding down leaves no output; use a smaller window or a larger input"
+    )
+    with pytest.raises(ValueError) as caught:
+        pool_output_size(1, 5, stride=1, padding=1, ceil_mode=True)
+    assert str(caught.value) == (
+        "a pooling window of 5 spans 5 positions, but the padded input has only 3 (input 1 plus padding 2), so "
+        "rounding up (ceil_mode) leaves no output; use a smaller window or a larger input"
+    )
+    with pytest.raises(RuntimeError):  # torch refuses it too
+        nn.MaxPool1d(5, stride=1, padding=1, ceil_mode=True)(torch.zeros(1, 1, 1))
+    with pytest.raises(ValueError) as caught:
+        conv_transpose_output_size(2, 2, padding=3)
+    assert str(caught.value) == (
+        "a transposed convolution of input 2, kernel 2, stride 1, dilation 1 and output_padding 0 makes 3 positions "
+        "before cropping, and padding 3 crops 6 of them, leaving -3; use padding at most 1"
+    )
+    assert (
+        conv_transpose_output_size(2, 2, padding=1)
+        == nn.ConvTranspose1d(1, 1, 2, padding=1)(torch.zeros(1, 1, 2)).shape[-1]
+    )
+
+
+class _Gated(nn.Module):
+    """conv 3x3, then a squeeze-and-excitation gate (global pooling -> 1x1 convs -> sigmoid), then conv 3x3."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1, self.conv2 = nn.Conv2d(1, 1, 3), nn.Conv2d(1, 1, 3)
+        self.squeeze, self.excite = nn.AdaptiveAvgPool2d(1), nn.Conv2d(1, 1, 1)
+
+    def forward(self, x):
+        x = self.conv1(x)
+        return self.conv2(x * torch.sigmoid(self.excite(self.squeeze(x))))
+
+
+class _FunctionalGlobal(nn.Module):
+    def __init__(self, how):
+        super().__init__()
+        self.how, self.conv, self.conv1d, self.conv2 = how, nn.Conv2d(1, 1, 3), nn.Conv1d(1, 1, 3), nn.Conv2d(1, 1, 2)
+
+    def forward(self, x):
+        x = self.conv(x)
+        if self.how == "flatten":
+            return self.conv1d(x.flatten(2))  # positions are gone once the map is flattened
+        if self.how == "torch.flatten":
+            return self.conv1d(torch.flatten(x, 2))
+        if self.how == "relu method":
+            return self.conv2(x.relu())  # a method that keeps positions
+        return self.conv2(F.adaptive_avg_pool2d(x, 2))
+
+
+def test_the_model_walk_follows_gates_methods_and_global_pooling():
+    assert receptive_field(_Gated()) == 5  # the gate is global context: the field goes on through conv2
+    assert receptive_field(nn.Sequential(nn.Conv2d(1, 1, 3), nn.AdaptiveAvgPool2d(2), nn.Conv2d(1, 1, 2))) == 3
+    assert receptive_field(_FunctionalGlobal("adaptive")) == 3
+    assert receptive_field(_FunctionalGlobal("flatten")) == 3
+    assert receptive_field(_FunctionalGlobal("torch.flatten")) == 3
+    assert receptive_field(_FunctionalGlobal("relu method")) == 3 + 1
+    assert receptive_field(nn.Sequential(nn.ReLU())) == 1  # nothing widens it
+
+
+def test_the_model_walk_reads_pooling_and_non_square_kernels():
+    assert receptive_field(nn.Sequential(nn.MaxPool2d(3, stride=1), nn.Conv2d(1, 1, 3))) == 1 + 2 + 2
+    assert receptive_field(nn.Sequential(nn.AvgPool2d(3, stride=1), nn.Conv2d(1, 1, 3))) == 1 + 2 + 2
+    assert receptive_field(nn.Sequential(nn.AvgPool2d(2), nn.Conv2d(1, 1, 3))) == 1 + 1 + 2 * 2
+    assert receptive_field(nn.Sequential(nn.MaxPool2d(2, stride=1, dilation=3))) == 1 + 3
+    assert receptive_field(nn.Sequential(nn.Conv2d(1, 1, (3, 5)))) == 3  # the first spatial axis
+    assert receptive_field(nn.Conv2d(1, 1, 3, dilation=2)) == 5  # one layer alone (fx would trace into F.conv2d)
+    assert receptive_field(nn.MaxPool2d(2)) == 2 and receptive_field(nn.ReLU()) == 1
+    assert receptive_field(nn.Sequential(nn.MaxPool2d((2, 4), stride=(1, 2)), nn.Conv2d(1, 1, 3))) == 1 + 1 + 2
+    with pytest.raises(TypeError, match=r"^receptive_field does not handle transposed convolutions \(ConvTranspose2d"):
+        receptive_field(nn.Sequential(nn.ConvTranspose2d(1, 1, 3)))
+
+
+# --- explain_shape_errors: which layer, and only when it really is the sizes -----------------------------------
+
+
+class _Refuses:
+    """Mixed into a layer: its forward fails for a reason that has nothing to do with sizes."""
+
+    def forward(self, x):
+        raise RuntimeError("not about sizes")
+
+
+def _refusing(kind, *arguments, **keywords):
+    return type(f"Refusing{kind.__name__}", (_Refuses, kind), {})(*arguments, **keywords)
+
+
+@pytest.mark.parametrize(
+    ("layer", "shape"),
+    [
+        (_refusing(nn.Conv2d, 1, 1, 3, padding=1), (1, 1, 1, 1)),  # fits thanks to its padding
+        (_refusing(nn.Conv2d, 1, 1, 3, padding="same"), (1, 1, 1, 1)),
+        (_refusing(nn.MaxPool2d, 3, padding=1), (1, 1, 1, 1)),
+        (_refusing(nn.MaxPool2d, 3, stride=3, ceil_mode=True), (1, 1, 3, 1)),
+        (_refusing(nn.AvgPool2d, 2), (1, 1, 2, 2)),
+        (_refusing(nn.Conv2d, 1, 1, 3), (1, 3, 3)),  # one unbatched input
+        (_refusing(nn.Linear, 6, 1), (1, 5, 6)),  # a linear layer on the last axis of a 3-D input
+    ],
+)
+def test_a_layer_that_fits_but_fails_otherwise_is_left_to_torch(layer, shape):
+    with pytest.raises(RuntimeError, match="^not about sizes$"):
+        with explain_shape_errors(layer, shape, batch_added=False):
+            layer(torch.zeros(shape))
+
+
+def test_explain_shape_errors_on_unbatched_input_and_without_a_batch_added():
+    conv = nn.Conv2d(1, 1, 3)
+    with pytest.raises(ValueError) as caught:
+        with explain_shape_errors(conv, (3, 8, 8), batch_added=False):
+            conv(torch.zeros(3, 8, 8))
+    assert str(caught.value) == (
+        "the model (Conv2d) cannot take input_size=(3, 8, 8): layer Conv2d (Conv2d(1, 1, kernel_size=(3, 3), "
+        "stride=(1, 1))) takes 1 input channels, but gets 3 (shape (3, 8, 8)). If that is the model's first layer, "
+        "give the input 1 channels, e.g. (1, 8, 8)."
+    )
+    with pytest.raises(ValueError) as caught:
+        with explain_shape_errors(conv, (1, 2, 2), argument="image", batch_added=False):
+            conv(torch.zeros(1, 2, 2))
+    message = str(caught.value)
+    assert message.startswith("the model (Conv2d) cannot take image=(1, 2, 2): layer Conv2d (Conv2d(1, 1, kernel_size")
+    assert "gets a 2×2 map: along the height, a kernel of 3 spans 3 positions" in message
+    assert message.endswith("This model takes inputs of at least 3×3, e.g. image=(1, 3, 3).")
+    linear = nn.Linear(6, 1)
+    with pytest.raises(ValueError, match=r"takes 6 values per input, but the layers before it make 4 \(its input"):
+        with explain_shape_errors(linear, (1, 9, 4), batch_added=False):
+            linear(torch.zeros(1, 9, 4))
+
+
+def test_multiply_adds_explains_1d_channels_and_keyword_calls():
+    conv1d = nn.Sequential(nn.Conv1d(3, 2, 3))
+    with pytest.raises(ValueError, match=re.escape("give the input 3 channels, e.g. (3, 8).")):
+        multiply_adds(conv1d, (1, 8))
+
+    class Keyword(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.inner = nn.Conv2d(1, 1, 3)
+
+        def forward(self, x):
+            return self.inner(input=x)  # the hooks see no positional tensor
+
+    assert multiply_adds(Keyword(), (1, 5, 5)) == 9 * 9
+
+
+class _Guard(nn.Module):
+    """Refuses maps wider than 100 for a reason of its own (not a layer's sizes)."""
+
+    def forward(self, x):
+        if x.shape[-1] > 100:
+            raise RuntimeError("too wide for this guard")
+        return x
+
+
+def test_the_size_search_gives_up_on_a_refusal_of_another_kind():
+    with pytest.raises(ValueError) as caught:
+        multiply_adds(nn.Sequential(nn.Conv2d(1, 1, 3), _Guard()), (1, 2, 2))
+    assert str(caught.value).endswith("use a smaller kernel or dilation, or pad at least 1 in total.")
+
+
+@pytest.mark.parametrize("side", range(1, 13))
+def test_the_size_search_finds_a_head_built_for_one_size(side):
+    model = nn.Sequential(nn.Flatten(), nn.Linear(side * side, 1))
+    with pytest.raises(ValueError) as caught:
+        multiply_adds(model, (1, side + 1, side + 1))
+    assert str(caught.value).endswith(
+        f"This model takes only a {side}×{side} input, e.g. input_size=(1, {side}, {side})."
+    )
+    assert multiply_adds(model, (1, side, side)) == side * side

@@ -1,0 +1,145 @@
+"""Mutation testing of the math and the checkers (`make mutation`), each module against its own tests.
+
+For each target this writes a small work folder, ``.mutation/<target>/`` (the package and the tests linked in, and
+the project's pyproject.toml with a ``[tool.mutmut]`` table saying what to mutate and which tests to run), runs
+``mutmut run`` there, reads mutmut's own verdicts back with ``mutmut results --all true``, and prints one line:
+
+    mutation module=ops killed=... survived=... no_tests=... timeout=... score=...%
+
+score = (killed + timeout) / every mutant tried. Survivors are listed by name under the line (``--quiet``: not);
+``.venv/bin/mutmut show NAME`` run in the target's folder shows one. torch runs in mutmut's forked workers with
+``OMP_NUM_THREADS=1`` (its thread pool would deadlock after a fork otherwise). The work folders keep mutmut's
+results, so a rerun only tries mutants whose function changed.
+
+    python tests/mutation.py [arithmetic ops exercises pictures] [--max-children N] [--sample N] [--quiet]
+
+``--sample N`` tries only N mutants per target, spread evenly over mutmut's list (for a quick estimate).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+WORK = ROOT / ".mutation"
+MUTMUT = Path(sys.executable).with_name("mutmut")
+PYTEST_ARGS = ["-p", "no:cacheprovider", "-p", "no:xdist", "--hypothesis-seed=0"]
+
+TARGETS = {  # target: (files to mutate, its own tests)
+    "arithmetic": (["cnn_lessons/arithmetic.py"], ["tests/test_arithmetic.py"]),
+    "ops": (["cnn_lessons/ops.py"], ["tests/test_ops.py"]),
+    "exercises": (["cnn_lessons/exercises/*.py"], ["tests/test_exercises.py", "tests/test_exercise_answers.py"]),
+    "pictures": (None, ["tests/test_pictures.py"]),  # the functions of PICTURES in tests/test_package_shape.py
+}
+
+
+def picture_functions() -> list[tuple[str, str]]:
+    """(module, function name) of every pure picture function that tests/test_package_shape.py lists."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    pictures = importlib.import_module("test_package_shape").PICTURES
+    return [(function.__module__, function.__name__) for function in pictures]
+
+
+def mutant_globs(target: str) -> list[str]:
+    """The mutmut names to run: every mutant of the target's files, or of the picture functions alone."""
+    if target != "pictures":
+        return []
+    return [f"{module}.x_{name}__mutmut_*" for module, name in picture_functions()]
+
+
+def prepare(target: str) -> Path:
+    """The target's work folder: links to the package and the tests, and a pyproject.toml that configures mutmut."""
+    files, tests = TARGETS[target]
+    if files is None:
+        files = sorted({module.replace(".", "/") + ".py" for module, _ in picture_functions()})
+    folder = WORK / target
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in ("cnn_lessons", "tests"):
+        link = folder / name
+        if not link.is_symlink():
+            link.symlink_to(ROOT / name, target_is_directory=True)
+    text = (ROOT / "pyproject.toml").read_text()
+    text = re.sub(r"(?ms)^\[tool\.mutmut\].*?(?=^\[|\Z)", "", text)  # a table of the project's own is replaced
+    settings = {
+        "source_paths": ["cnn_lessons"],
+        "only_mutate": files,
+        "pytest_add_cli_args": PYTEST_ARGS,
+        "pytest_add_cli_args_test_selection": tests,
+        "use_git_change_detection": False,
+    }
+    lines = [f"{key} = {value!r}".replace("'", '"').replace("False", "false") for key, value in settings.items()]
+    (folder / "pyproject.toml").write_text(text + "\n[tool.mutmut]\n" + "\n".join(lines) + "\n")
+    tomllib.loads((folder / "pyproject.toml").read_text())  # fails here, not inside mutmut, if the table is wrong
+    return folder
+
+
+def results(folder: Path, globs: list[str]) -> dict[str, str]:
+    """mutmut's verdict per mutant name (``mutmut results --all true``), for the names matching ``globs``."""
+    out = subprocess.run([MUTMUT, "results", "--all", "true"], cwd=folder, capture_output=True, text=True, check=True)
+    verdicts = dict(line.strip().rsplit(": ", 1) for line in out.stdout.splitlines() if ": " in line)
+    if globs:
+        patterns = [re.compile(re.escape(glob).replace(r"\*", ".*") + "$") for glob in globs]
+        verdicts = {name: v for name, v in verdicts.items() if any(p.match(name) for p in patterns)}
+    return verdicts
+
+
+def run(target: str, max_children: int, sample: int | None, quiet: bool) -> str:
+    """Run mutmut on one target and return its summary line."""
+    folder = prepare(target)
+    globs = mutant_globs(target)
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONHASHSEED": "0"}
+    command = [MUTMUT, "run", "--max-children", str(max_children)]
+    if sample:
+        if not (folder / "mutants").exists():  # mutmut lists its mutants once it has made them
+            subprocess.run([*command, "zzz-none"], cwd=folder, env=env, capture_output=True)
+        names = sorted(results(folder, globs))
+        globs = names[:: max(1, len(names) // sample)][:sample]
+    log = folder / "mutmut.log"
+    with log.open("w") as output:
+        subprocess.run([*command, *globs], cwd=folder, env=env, stdout=output, stderr=subprocess.STDOUT, check=True)
+    verdicts = results(folder, globs)
+    count = {kind: sum(v == kind for v in verdicts.values()) for kind in ("killed", "survived", "no tests", "timeout")}
+    tried = sum(count.values()) + sum(v == "suspicious" for v in verdicts.values())
+    score = 100 * (count["killed"] + count["timeout"]) / max(tried, 1)
+    line = (
+        f"mutation module={target} killed={count['killed']} survived={count['survived']} "
+        f"no_tests={count['no tests']} timeout={count['timeout']} score={score:.1f}%"
+    )
+    if not quiet:
+        for name, verdict in sorted(verdicts.items()):
+            if verdict not in ("killed", "timeout"):
+                print(f"    {verdict}: {name}")
+    return line
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Mutation-test the chosen targets (all by default), one summary line each."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("targets", nargs="*", help=f"some of {', '.join(TARGETS)} (default: all)")
+    parser.add_argument("--max-children", type=int, default=1, help="mutmut's workers (default 1)")
+    parser.add_argument("--sample", type=int, help="try only this many mutants per target")
+    parser.add_argument("--quiet", action="store_true", help="print the summary lines only")
+    parser.add_argument("--clean", action="store_true", help="forget earlier results first")
+    args = parser.parse_args(argv)
+    unknown = sorted(set(args.targets) - set(TARGETS))
+    if unknown:
+        parser.error(f"no target {unknown[0]!r}; the targets are {', '.join(TARGETS)}")
+    lines = []
+    for target in args.targets or list(TARGETS):
+        if args.clean:
+            shutil.rmtree(WORK / target / "mutants", ignore_errors=True)
+        lines.append(run(target, args.max_children, args.sample, args.quiet))
+        print(lines[-1], flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
