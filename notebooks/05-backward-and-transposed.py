@@ -71,6 +71,7 @@ x = torch.arange(16.0).view(4, 4)
 C = ops.conv_matrix(w, (4, 4))
 print(C.int())
 assert torch.equal(C @ x.flatten(), F.conv2d(x[None, None], w[None, None]).flatten())
+assert int((C != 0).sum()) == 36 and set(C[C != 0].tolist()) == set(w.flatten().tolist())  # 9 weights, 36 places
 
 # %% [markdown]
 # Each row is the same nine weights, moved one column to the right from one output to the next and one row of
@@ -221,6 +222,7 @@ x = torch.tensor([[1.0, 2], [3, 4]])
 kernel = torch.tensor([[1.0, 10, 100], [0, 0, 0], [-1, -10, -100]])
 scattered = transposed_by_scatter(x, kernel, stride=2)
 print(scattered)
+assert scattered[0, 2] == 1 * 100 + 2 * 1  # two copies overlap in column 2
 C = ops.conv_matrix(kernel, scattered.shape, stride=2)  # the convolution that takes 5×5 to 2×2
 by_matrix = (C.T @ x.flatten()).view(scattered.shape)
 direct = ops.conv_transpose2d_as_direct(x[None, None], kernel[None, None], stride=2)[0, 0]
@@ -228,6 +230,7 @@ by_torch = F.conv_transpose2d(x[None, None], kernel[None, None], stride=2)[0, 0]
 for name, result in [("C^T x", by_matrix), ("stretch + pad + flipped kernel", direct), ("F.conv_transpose2d", by_torch)]:
     assert torch.equal(result, scattered)
     print(f"scatter == {name}")
+print("C^T C is the identity:", torch.allclose(C.T @ C, torch.eye(C.shape[1])), "(a transpose, not an inverse)")
 
 # %% [markdown]
 # The middle column of the output (column 2) is where the two copies of each row overlap: 1·100 + 2·1 = 102 in
@@ -343,8 +346,8 @@ plt.show()
 # %% [markdown]
 # Both transposed convolutions and the sub-pixel convolution turn the flat input into a repeating 2×2 pattern
 # (the sub-pixel one because each of its four channels has its own random kernel: a period-2 pattern until
-# training makes them agree); the resize-convolution's interior is flat by construction. That is why
-# resize-then-convolve became a common default for decoders, and why the counts of the explorer below matter.
+# training makes them agree); the resize-convolution's interior is flat by construction, which is why Odena et
+# al. recommend it. The explorer below shows where the uneven counts of a transposed convolution come from.
 #
 # ## 6. Used for real: a tiny convolutional autoencoder
 #
