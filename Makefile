@@ -25,7 +25,7 @@ $(LAB_STAMP): requirements/lab.txt requirements/constraints.txt pyproject.toml |
 	$(PIP) --no-deps -e .
 	touch $@
 
-$(TEST_STAMP): requirements/test.txt $(LAB_STAMP)
+$(TEST_STAMP): requirements/test.txt requirements/grading.txt $(LAB_STAMP)
 	$(PIP) -r requirements/test.txt
 	touch $@
 
@@ -36,11 +36,16 @@ lab: $(LAB_STAMP)
 ## test: lint, then every test: unit, property, widget, notebook (nbval strict) and browser tests
 test: $(TEST_STAMP) lint
 	$(BIN)/python -m pytest $(XDIST) --nbval --nbval-current-env \
-		--nbval-sanitize-with tests/nbval_sanitize.cfg --ignore=tests/test_notebooks_elsewhere.py tests $(NOTEBOOKS)
+		--nbval-sanitize-with tests/nbval_sanitize.cfg --ignore=tests/test_notebooks_elsewhere.py --ignore=tests/test_grading_course.py tests $(NOTEBOOKS)
 
 ## test-elsewhere: every lesson once more under nbval, rounded like an older processor (CI runs it after make test)
 test-elsewhere: $(TEST_STAMP)
 	$(BIN)/python -m pytest $(XDIST) tests/test_notebooks_elsewhere.py
+
+.PHONY: test-grading
+## test-grading: every lesson as an nbgrader assignment: released, three submissions autograded, feedback (CI, after test-elsewhere)
+test-grading: $(TEST_STAMP)
+	$(BIN)/python -m pytest $(if $(filter 0,$(JOBS)),,-n $(JOBS) --dist loadgroup) -rP tests/test_grading_course.py
 
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check cnn_lessons tests benchmarks notebooks
