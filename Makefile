@@ -7,6 +7,10 @@ BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip install --disable-pip-version-check --quiet -c requirements/constraints.txt
 LAB_STAMP := $(VENV)/.installed-lab
 TEST_STAMP := $(VENV)/.installed-test
+# The classroom (classroom/): JupyterHub and nbgitpuller in .venv, the hub's proxy from npm (versions pinned by
+# classroom/package-lock.json) in .classroom/, which also holds a one-machine hub's data by default.
+CLASSROOM_STAMP := $(VENV)/.installed-classroom
+PROXY := .classroom/node_modules/.bin/configurable-http-proxy
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 # Each lesson's source is its jupytext script, notebooks/NN-name.py; the .ipynb beside it holds the outputs.
 SCRIPTS := $(sort $(wildcard notebooks/[0-9]*.py))
@@ -14,7 +18,7 @@ SCRIPTS := $(sort $(wildcard notebooks/[0-9]*.py))
 JOBS ?= 2
 XDIST := $(if $(filter 0,$(JOBS)),,-n $(JOBS) --dist loadscope)
 
-.PHONY: lab test test-elsewhere lint notebooks screenshots freeze clean
+.PHONY: lab test test-elsewhere test-classroom classroom lint notebooks screenshots freeze clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,14 +33,29 @@ $(TEST_STAMP): requirements/test.txt requirements/grading.txt $(LAB_STAMP)
 	$(PIP) -r requirements/test.txt
 	touch $@
 
+$(CLASSROOM_STAMP): requirements/classroom.txt $(LAB_STAMP)
+	$(PIP) -r requirements/classroom.txt
+	touch $@
+
+$(PROXY): classroom/package.json classroom/package-lock.json
+	@command -v npm >/dev/null || { echo "the hub's proxy comes from npm: install Node.js 20 or newer (apt-get install nodejs npm)"; exit 1; }
+	mkdir -p .classroom
+	cp classroom/package.json classroom/package-lock.json .classroom/
+	npm ci --prefix .classroom --no-audit --no-fund --loglevel=error
+	touch $@
+
+## classroom: install JupyterHub, nbgitpuller and the hub's proxy (a hub on one machine: classroom/jupyterhub_config.py)
+classroom: $(CLASSROOM_STAMP) $(PROXY)
+
 ## lab: start JupyterLab on the lessons (127.0.0.1, token authentication on)
 lab: $(LAB_STAMP)
 	$(BIN)/cnn-lessons lab
 
 ## test: lint, then every test: unit, property, widget, notebook (nbval strict) and browser tests
-test: $(TEST_STAMP) lint
-	$(BIN)/python -m pytest $(XDIST) --nbval --nbval-current-env \
-		--nbval-sanitize-with tests/nbval_sanitize.cfg --ignore=tests/test_notebooks_elsewhere.py --ignore=tests/test_grading_course.py tests $(NOTEBOOKS)
+test: $(TEST_STAMP) classroom lint
+	CNN_LESSONS_CLASSROOM=required $(BIN)/python -m pytest $(XDIST) --nbval --nbval-current-env \
+		--nbval-sanitize-with tests/nbval_sanitize.cfg --ignore=tests/test_notebooks_elsewhere.py --ignore=tests/test_grading_course.py \
+		--ignore=tests/classroom/test_full_class.py tests $(NOTEBOOKS)
 
 ## test-elsewhere: every lesson once more under nbval, rounded like an older processor (CI runs it after make test)
 test-elsewhere: $(TEST_STAMP)
@@ -46,6 +65,10 @@ test-elsewhere: $(TEST_STAMP)
 ## test-grading: every lesson as an nbgrader assignment: released, three submissions autograded, feedback (CI, after test-elsewhere)
 test-grading: $(TEST_STAMP)
 	$(BIN)/python -m pytest $(if $(filter 0,$(JOBS)),,-n $(JOBS) --dist loadgroup) -rP tests/test_grading_course.py
+
+## test-classroom: a real JupyterHub on loopback, several students running every lesson at once (CI runs it last)
+test-classroom: $(TEST_STAMP) classroom
+	CNN_LESSONS_CLASSROOM=required $(BIN)/python -m pytest -p no:cacheprovider tests/classroom/test_full_class.py
 
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check cnn_lessons tests benchmarks notebooks
