@@ -11,9 +11,10 @@ student reads in the feedback). It keeps metadata a teacher has already set, so 
 :class:`StarterSolutions` (nbgrader's ClearSolutions with this project's starters) in place of ClearSolutions.
 :func:`configure` sets a course's ``nbgrader_config.py`` so that generate_assignment uses it too.
 
-Marking the lessons' sources (the jupytext scripts; then ``make notebooks``)::
+Marking the lessons' sources (the jupytext scripts; then ``make notebooks``), or notebooks copied into a course::
 
     .venv/bin/python -m cnn_lessons.grading notebooks/02-padding-stride-dilation.py
+    python -m cnn_lessons.grading source/lessons/*.ipynb
 """
 
 from __future__ import annotations
@@ -109,7 +110,7 @@ def _unique(name: str, used: set[str]) -> str:
 def _set_metadata(cell: dict, nbgrader: dict) -> None:
     """Give ``cell`` nbgrader's metadata unless it has some; the keys sorted, as nbformat stores them."""
     metadata = cell.setdefault("metadata", {})
-    metadata.setdefault("nbgrader", nbgrader)
+    metadata.setdefault("nbgrader", dict(sorted(nbgrader.items())))
     ordered = sorted(metadata.items())
     metadata.clear()
     metadata.update(ordered)
@@ -190,7 +191,12 @@ def student_notebook(notebook: dict, name: str = "notebook") -> str:
 
 
 def mark_source(path: Path) -> int:
-    """Mark the exercises of a lesson's jupytext script in place (rebuild its notebook after); returns how many."""
+    """Mark the exercises of a lesson file in place (a jupytext script, or a notebook); returns how many."""
+    if path.suffix == ".ipynb":
+        notebook = nbformat.read(path, as_version=4)
+        count = mark_exercises(notebook, path.name)
+        nbformat.write(notebook, path)
+        return count
     notebook = jupytext.read(path)
     count = mark_exercises(notebook, path.name)
     jupytext.write(notebook, path, fmt="py:percent")
@@ -198,16 +204,17 @@ def mark_source(path: Path) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m cnn_lessons.grading SCRIPT...``: mark the exercises of lesson scripts for nbgrader."""
+    """``python -m cnn_lessons.grading LESSON...``: mark the exercises of lesson scripts or notebooks for nbgrader."""
     parser = argparse.ArgumentParser(prog="python -m cnn_lessons.grading", description=main.__doc__)
-    parser.add_argument("scripts", nargs="+", type=Path, help="lesson scripts, e.g. notebooks/02-*.py")
-    for path in parser.parse_args(argv).scripts:
+    parser.add_argument("lessons", nargs="+", type=Path, help="lesson scripts (notebooks/02-*.py) or notebooks")
+    for path in parser.parse_args(argv).lessons:
         try:
             count = mark_source(path)
         except (OSError, GradingError) as error:
             print(f"{path}: {error}", file=sys.stderr)
             return 2
-        print(f"{path}: {count} exercises marked for nbgrader; rebuild it: make notebooks SCRIPTS={path}")
+        rebuild = f"; rebuild its notebook: make notebooks SCRIPTS={path}" if path.suffix == ".py" else ""
+        print(f"{path}: {count} exercises marked for nbgrader{rebuild}")
     return 0
 
 

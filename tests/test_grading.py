@@ -83,6 +83,15 @@ def test_marking_a_script_in_place(tmp_path, capsys):
     assert grading.main([str(script)]) == 0 and script.read_text() == once
 
 
+def test_marking_notebooks_copied_into_a_course(tmp_path, capsys):
+    copies = [shutil.copy(path, tmp_path / path.name) for path in LESSONS]
+    assert grading.main([str(path) for path in copies]) == 0
+    for copy in map(nbformat.read, copies, [4] * len(copies)):
+        tests = tagged(copy, "exercise")
+        assert tests and all(c.metadata.nbgrader.grade and c.metadata.nbgrader.locked for c in tests)
+    assert "rebuild" not in capsys.readouterr().out  # a notebook has no script to rebuild it from
+
+
 def test_ids_come_from_what_the_cells_name():
     notebook = lesson(
         (FUNCTION, "solution"),
