@@ -93,3 +93,32 @@ freeze: $(TEST_STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
+
+# Slides: each lesson as a reveal.js deck in build/slides (git-ignored, as all of build/ is). A deck's scripts,
+# the versions nbconvert's template names, come from npm into build/slides/lib, each tarball checked against its
+# SHA-256 here, so that the decks open without the internet (only their formulas' MathJax comes from a CDN).
+SLIDES_DIR := build/slides
+SLIDE_LIBS := reveal.js@4.0.2=0c234d5bfe539606c1af4bcc031f0d21ed99e264d90b7859abad34f7e3a0c587 \
+	requirejs@2.1.10=4f951a198b4ea218c75bafe88056056947fb0b72daefcd5f3a022281c5600c60 \
+	jquery@2.1.4=7864fddbfbb945d5a0c4abaef7a427ee79e2796d544f2609e5b8b90907b87dff
+SLIDE_LIBS_STAMP := $(SLIDES_DIR)/lib/.fetched
+.PHONY: slides test-class
+
+$(SLIDE_LIBS_STAMP):
+	@command -v npm >/dev/null || { echo "the decks' scripts come from npm: install Node.js (apt-get install nodejs npm)"; exit 1; }
+	rm -rf $(SLIDES_DIR)/lib && mkdir -p $(SLIDES_DIR)/lib
+	cd $(SLIDES_DIR)/lib && for entry in $(SLIDE_LIBS); do \
+		spec=$${entry%%=*}; tarball=$$(npm pack --silent "$$spec") && \
+		echo "$${entry#*=}  $$tarball" | sha256sum --check --quiet && \
+		mkdir "$${spec%@*}" && tar -xzf "$$tarball" --strip-components=1 -C "$${spec%@*}" && rm "$$tarball" || exit 1; \
+	done
+	touch $@
+
+## slides: each lesson as a reveal.js deck, build/slides/NN-name.slides.html (not committed; opens offline)
+slides: $(LAB_STAMP) $(SLIDE_LIBS_STAMP)
+	$(BIN)/cnn-lessons slides $(SLIDES_DIR)
+
+## test-class: what a teacher presents, in full: every animation byte for byte, every lesson's deck in Chromium
+test-class: $(TEST_STAMP) $(SLIDE_LIBS_STAMP)
+	$(BIN)/cnn-lessons animations --check
+	CNN_LESSONS_DECKS=all $(BIN)/python -m pytest -p no:cacheprovider tests/browser/test_slides.py
