@@ -417,11 +417,17 @@ def run_ablation(config: str, seed: int = 0, device: torch.device | str | None =
     )
     seconds = time.perf_counter() - start
     model.eval()
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # as in fit: a small network's layers gain nothing from more threads, and can lose a lot
+    try:
+        clean, shifted = evaluate(model, *split.test), shifted_accuracy(model, *split.test)
+    finally:
+        torch.set_num_threads(threads)
     return AblationRun(
         config=config,
         seed=seed,
-        clean_accuracy=evaluate(model, *split.test),
-        shifted_accuracy=shifted_accuracy(model, *split.test),
+        clean_accuracy=clean,
+        shifted_accuracy=shifted,
         seconds=seconds,
         model=model,
         history=history,

@@ -55,6 +55,7 @@ from cnn_lessons.explorers import activations
 
 torch.manual_seed(0)
 torch.set_printoptions(precision=3, sci_mode=False)
+torch.set_num_threads(1)  # this lesson's networks are small: one thread runs them faster than several
 device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
 split = data.load_digits_split()
 
@@ -536,8 +537,6 @@ assert plain_shifted < 0.7 and augmented_shifted > 0.85
 trained = runs["batch norm"][0].model
 right = train.predict(trained, split.test_images)
 buggy = copy.deepcopy(trained).train()
-threads = torch.get_num_threads()
-torch.set_num_threads(1)  # 450 tiny forward passes: one thread is faster
 with torch.no_grad():
     one_at_a_time = torch.cat([buggy(image[None].to(device)).argmax(dim=1).cpu() for image in split.test_images])
     buggy = copy.deepcopy(trained).train()
@@ -545,7 +544,6 @@ with torch.no_grad():
     for digit in range(10):
         chosen = (split.test_labels == digit).nonzero().flatten()
         by_class[chosen] = buggy(split.test_images[chosen].to(device)).argmax(dim=1).cpu()
-torch.set_num_threads(threads)
 for name, predicted in (
     ("eval mode", right),
     ("training mode, one at a time", one_at_a_time),
@@ -664,8 +662,6 @@ def train_with(make_optimiser, seed, max_lr):
     epochs, batch_size = train.ABLATION_TRAINING["epochs"], train.ABLATION_TRAINING["batch_size"]
     steps_per_epoch = math.ceil(len(split.train_labels) / batch_size)
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=max_lr, total_steps=epochs * steps_per_epoch)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # as train.fit does: small layers run faster on one thread
     for _ in range(epochs):
         for batch in torch.randperm(len(split.train_labels), generator=order_generator).split(batch_size):
             loss = F.cross_entropy(model(split.train_images[batch].to(device)), split.train_labels[batch].to(device))
@@ -673,7 +669,6 @@ def train_with(make_optimiser, seed, max_lr):
             loss.backward()
             optimiser.step()
             schedule.step()
-    torch.set_num_threads(threads)
     return train.evaluate(model, *split.test)
 
 
