@@ -61,6 +61,11 @@ test: $(TEST_STAMP) classroom lint
 test-elsewhere: $(TEST_STAMP)
 	$(BIN)/python -m pytest $(XDIST) tests/test_notebooks_elsewhere.py
 
+.PHONY: mutation
+## mutation: mutmut on arithmetic, ops, exercises and the explorers' pictures, each against its own tests (slow)
+mutation: $(TEST_STAMP)
+	OMP_NUM_THREADS=1 $(BIN)/python tests/mutation.py $(MUTATION)
+
 .PHONY: test-grading
 ## test-grading: every lesson as an nbgrader assignment: released, three submissions autograded, feedback (CI, after test-elsewhere)
 test-grading: $(TEST_STAMP)

@@ -421,3 +421,124 @@ def test_pad_input_explains_bad_pads_instead_of_cropping():
     with pytest.raises(TypeError, match="^x must be a tensor or something torch.as_tensor takes"):
         ops.pad_input("abc", [(1, 1)])
     torch.testing.assert_close(ops.pad_input([1, 2], [(1, 0)]), torch.tensor([0, 1, 2]))  # a list, ints kept
+
+
+# --- what mutation testing found (make mutation): the step-by-step maths, defaults, names, dtypes --------------
+
+
+def test_window_step1d_is_one_output_of_correlate1d_or_convolve1d_with_every_field():
+    signal, kernel = torch.tensor([3.0, -1.0, 4.0, 1.0, -5.0, 9.0]), torch.tensor([2.0, 0.5, -1.0])  # asymmetric
+    for flip, full in ((False, F.conv1d), (True, None)):
+        reference = (
+            ops.convolve1d(signal, kernel, padding=1) if flip else full(signal[None], kernel[None, None], padding=1)[0]
+        )
+        for i in range(reference.shape[0]):
+            step = ops.window_step1d(signal, kernel, i, padding=1, flip=flip)
+            applied = kernel.flip(0) if flip else kernel
+            padded = F.pad(signal, (1, 1))
+            assert step.position == (i,) and step.output_shape == tuple(reference.shape) and step.rows is None
+            assert torch.equal(step.padded, padded) and torch.equal(step.kernel, applied)
+            assert step.cols.tolist() == [i, i + 1, i + 2] and torch.equal(step.window, padded[i : i + 3])
+            assert torch.equal(step.products, padded[i : i + 3] * applied)
+            assert step.total == pytest.approx(float(reference[i]), abs=1e-6)
+
+
+def test_window_step2d_defaults_are_a_plain_correlation():
+    image = torch.arange(30.0).reshape(5, 6) % 7
+    kernel = torch.tensor([[1.0, 2.0], [0.0, -3.0]])  # asymmetric: a flip shows
+    reference = F.conv2d(image[None, None], kernel[None, None])[0, 0]  # stride 1, padding 0, dilation 1, no flip
+    for i, j in [(0, 0), (3, 4), (2, 1)]:
+        step = ops.window_step2d(image, kernel, (i, j))
+        assert step.position == (i, j) and step.output_shape == (4, 5)
+        assert step.rows.tolist() == [i, i + 1] and step.cols.tolist() == [j, j + 1]
+        assert torch.equal(step.padded, image) and torch.equal(step.kernel, kernel)
+        assert torch.equal(step.products, image[i : i + 2, j : j + 2] * kernel)
+        assert step.total == pytest.approx(float(reference[i, j]))
+    assert ops.window_step2d(image, kernel, 3).position == (3, 3)  # one int: the same row and column
+
+
+def test_window_steps_name_what_is_wrong():
+    cases = [
+        (lambda: ops.window_step1d("abc", [1.0], 0), TypeError, "^signal must be a tensor"),
+        (lambda: ops.window_step1d([1.0, 2.0], [[1.0]], 0), ValueError, r"^kernel must be 1-D, got a 2-D tensor"),
+        (lambda: ops.window_step1d([1.0, 2.0], [1.0, 1.0, 1.0], 0), ValueError, "^a kernel of 3 spans 3 positions"),
+        (lambda: ops.window_step2d([1.0, 2.0], [[1.0]], 0), ValueError, r"^image must be 2-D, got a 1-D tensor"),
+        (lambda: ops.window_step2d([[1.0]], [1.0], 0), ValueError, r"^kernel must be 2-D, got a 1-D tensor"),
+        (
+            lambda: ops.window_step2d([[1.0]], [[1.0]], (0, 0, 0)),
+            ValueError,
+            r"^position must be an int or an \(h, w\)",
+        ),
+        (
+            lambda: ops.window_step2d(torch.ones(5, 5), torch.ones(3, 3), (3, 0)),
+            ValueError,
+            r"^position \(row\) 3 is outside the output, which has 3 positions \(0..2\)$",
+        ),
+        (
+            lambda: ops.window_step2d(torch.ones(5, 5), torch.ones(3, 3), (0, -1)),
+            ValueError,
+            r"^position \(column\) must be at least 0, got -1$",
+        ),
+        (
+            lambda: ops.window_step2d(torch.ones(2, 5), torch.ones(3, 3), 0),
+            ValueError,
+            "^along the height: a kernel of 3 spans 3 positions",
+        ),
+    ]
+    for call, error, pattern in cases:
+        with pytest.raises(error, match=pattern):
+            call()
+
+
+@pytest.mark.parametrize(
+    "function",
+    [ops.correlate1d, ops.convolve1d, ops.correlate1d_loops, lambda s, k: ops.window_step1d(s, k, 0).products],
+)
+def test_1d_results_take_the_wider_dtype_of_input_and_kernel(function):
+    signal, kernel = torch.tensor([1.0, 2.0, 3.0]), torch.tensor([1.0, -1.0])
+    assert function(signal, kernel.double()).dtype == torch.float64  # the input promoted to the kernel's dtype
+    assert function(signal.double(), kernel).dtype == torch.float64  # and the other way round
+    assert function(signal, kernel).dtype == torch.float32
+
+
+@pytest.mark.parametrize(
+    "function",
+    [ops.correlate2d, ops.convolve2d, ops.correlate2d_loops, lambda x, k: ops.window_step2d(x, k, 0).products],
+)
+def test_2d_results_take_the_wider_dtype_of_input_and_kernel(function):
+    image, kernel = torch.ones(3, 3), torch.ones(2, 2)
+    assert function(image, kernel.double()).dtype == torch.float64
+    assert function(image.double(), kernel).dtype == torch.float64
+    assert function(image, kernel).dtype == torch.float32
+
+
+def test_the_loop_versions_keep_float64():
+    torch.manual_seed(1)
+    x, w = torch.randn(6, 5, dtype=torch.float64), torch.randn(3, 2, dtype=torch.float64)
+    out = ops.correlate2d_loops(x, w, stride=(2, 1), padding=1, dilation=(1, 2))
+    reference = F.conv2d(x[None, None], w[None, None], stride=(2, 1), padding=1, dilation=(1, 2))[0, 0]
+    assert out.dtype == torch.float64 and torch.allclose(out, reference, atol=1e-12)
+    signal, kernel = torch.randn(9, dtype=torch.float64), torch.randn(3, dtype=torch.float64)
+    out = ops.correlate1d_loops(signal, kernel, stride=2, padding=2, dilation=2)
+    reference = F.conv1d(signal[None, None], kernel[None, None], stride=2, padding=2, dilation=2)[0, 0]
+    assert out.dtype == torch.float64 and torch.allclose(out, reference, atol=1e-12)
+
+
+def test_the_defaults_are_torchs():
+    signal, kernel = torch.arange(7.0) ** 2 % 5, torch.tensor([1.0, -2.0, 0.5])
+    expected = F.conv1d(signal[None, None], kernel[None, None])[0, 0]
+    for function in (ops.correlate1d, ops.correlate1d_loops):
+        torch.testing.assert_close(function(signal, kernel), expected)
+    torch.testing.assert_close(
+        ops.convolve1d(signal, kernel), F.conv1d(signal[None, None], kernel.flip(0)[None, None])[0, 0]
+    )
+    image, kernel2 = (torch.arange(42.0) ** 2 % 11).reshape(6, 7), torch.tensor([[1.0, 0.0], [2.0, -1.0]])
+    expected = F.conv2d(image[None, None], kernel2[None, None])[0, 0]
+    for function in (ops.correlate2d, ops.correlate2d_loops):
+        torch.testing.assert_close(function(image, kernel2), expected)
+    torch.testing.assert_close(
+        ops.convolve2d(image, kernel2), F.conv2d(image[None, None], kernel2.flip(0, 1)[None, None])[0, 0]
+    )
+    weight = kernel2.expand(3, 2, 2, 2).clone()
+    batch = image.expand(1, 2, 6, 7)
+    torch.testing.assert_close(ops.conv2d(batch, weight), F.conv2d(batch, weight))
