@@ -389,6 +389,18 @@ def execute(connection, code: str, username: str) -> list[str]:
     return errors
 
 
+def run_lessons(student: Student, link: str, only: list[str] | None = None, deadline: float | None = None):
+    """Open the link, then run each lesson it pulled (or those named in ``only``), in order: {lesson: runs}."""
+    folder = student.open_link(link).removeprefix("lab/tree/")
+    names = sorted(item["name"] for item in student.api("GET", f"contents/{folder}")["content"])
+    results = {}
+    for name in [name for name in names if name.endswith(".ipynb") and (only is None or name in only)]:
+        if deadline is not None and time.monotonic() > deadline:
+            raise TimeoutError(f"{student.name} ran out of time before {name}")
+        results[name] = student.run_notebook(f"{folder}/{name}")
+    return results
+
+
 def unexpected_errors(runs: list[CellRun]) -> list[str]:
     """Every error a student copy should not show: any at all outside an exercise, and any but "not written yet"."""
     return [
