@@ -487,14 +487,14 @@ explorers.ReceptiveFieldExplorer()
 # **Exercise 1 (easy).** Write `output_size(size, kernel_size, stride, padding, dilation)`, the output length of
 # a convolution as PyTorch computes it (`padding` is an int here).
 
-# %% tags=["solution"]
+# %% nbgrader={"grade": false, "grade_id": "output_size", "locked": false, "schema_version": 3, "solution": true, "task": false} tags=["solution"]
 def output_size(size, kernel_size, stride, padding, dilation):
     ### BEGIN SOLUTION
     return (size + 2 * padding - dilation * (kernel_size - 1) - 1) // stride + 1
     ### END SOLUTION
 
 
-# %% tags=["exercise"]
+# %% nbgrader={"grade": true, "grade_id": "check_output_size", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false} tags=["exercise"]
 exercises.check_output_size(output_size)
 
 
@@ -502,7 +502,7 @@ exercises.check_output_size(output_size)
 # **Exercise 2 (medium).** Write `same_padding(kernel_size, dilation)` returning `(left, right)`: the zeros
 # PyTorch adds for `padding="same"` (stride 1), split the way PyTorch splits them.
 
-# %% tags=["solution"]
+# %% nbgrader={"grade": false, "grade_id": "my_same_padding", "locked": false, "schema_version": 3, "solution": true, "task": false} tags=["solution"]
 def my_same_padding(kernel_size, dilation):
     ### BEGIN SOLUTION
     total = dilation * (kernel_size - 1)
@@ -510,7 +510,7 @@ def my_same_padding(kernel_size, dilation):
     ### END SOLUTION
 
 
-# %% tags=["exercise"]
+# %% nbgrader={"grade": true, "grade_id": "check_same_padding", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false} tags=["exercise"]
 exercises.check_same_padding(my_same_padding)
 
 
@@ -518,14 +518,14 @@ exercises.check_same_padding(my_same_padding)
 # **Exercise 3 (harder).** Write `transposed_size(size, kernel_size, stride, padding, output_padding)`, the
 # output length of `nn.ConvTranspose1d` (relationship 14, dilation 1).
 
-# %% tags=["solution"]
+# %% nbgrader={"grade": false, "grade_id": "transposed_size", "locked": false, "schema_version": 3, "solution": true, "task": false} tags=["solution"]
 def transposed_size(size, kernel_size, stride, padding, output_padding):
     ### BEGIN SOLUTION
     return stride * (size - 1) + output_padding + kernel_size - 2 * padding
     ### END SOLUTION
 
 
-# %% tags=["exercise"]
+# %% nbgrader={"grade": true, "grade_id": "check_transposed_output_size", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false} tags=["exercise"]
 exercises.check_transposed_output_size(transposed_size)
 
 
@@ -533,7 +533,7 @@ exercises.check_transposed_output_size(transposed_size)
 # **Exercise 4 (harder).** Write `my_receptive_field(layers)` for a chain of `(kernel_size, stride)` layers,
 # first layer first (no dilation), as section 8 derives it, and check it on the stems of section 8.
 
-# %% tags=["solution"]
+# %% nbgrader={"grade": false, "grade_id": "my_receptive_field", "locked": false, "schema_version": 3, "solution": true, "task": false} tags=["solution"]
 def my_receptive_field(layers):
     ### BEGIN SOLUTION
     field, jump = 1, 1
@@ -544,7 +544,7 @@ def my_receptive_field(layers):
     ### END SOLUTION
 
 
-# %% tags=["exercise"]
+# %% nbgrader={"grade": true, "grade_id": "check_receptive_field", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false} tags=["exercise"]
 exercises.check_receptive_field(my_receptive_field)
 
 # %% [markdown]

@@ -571,14 +571,14 @@ explorers.ModelExplorer()
 # **Exercise 1 (easy).** Write `dense_block_channels(in_channels, growth_rate, num_layers)`: how many channels
 # leave a DenseNet dense block of `num_layers` layers with growth rate `growth_rate` (section 2.4).
 
-# %% tags=["solution"]
+# %% nbgrader={"grade": false, "grade_id": "dense_block_channels", "locked": false, "schema_version": 3, "solution": true, "task": false} tags=["solution"]
 def dense_block_channels(in_channels, growth_rate, num_layers):
     ### BEGIN SOLUTION
     return in_channels + num_layers * growth_rate
     ### END SOLUTION
 
 
-# %% tags=["exercise"]
+# %% nbgrader={"grade": true, "grade_id": "check_dense_block_channels", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false} tags=["exercise"]
 exercises.check_dense_block_channels(dense_block_channels)
 
 
@@ -588,7 +588,7 @@ exercises.check_dense_block_channels(dense_block_channels)
 # convolutions have no bias, each is followed by a batch norm, and the shortcut is a 1×1 convolution with a batch
 # norm when the input does not already have the block's `4 * width` output channels.
 
-# %% tags=["solution"]
+# %% nbgrader={"grade": false, "grade_id": "bottleneck_parameters", "locked": false, "schema_version": 3, "solution": true, "task": false} tags=["solution"]
 def bottleneck_parameters(in_channels, width):
     ### BEGIN SOLUTION
     out = 4 * width
@@ -600,7 +600,7 @@ def bottleneck_parameters(in_channels, width):
     ### END SOLUTION
 
 
-# %% tags=["exercise"]
+# %% nbgrader={"grade": true, "grade_id": "check_bottleneck_parameters", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false} tags=["exercise"]
 exercises.check_bottleneck_parameters(bottleneck_parameters)
 
 
@@ -611,7 +611,7 @@ exercises.check_bottleneck_parameters(bottleneck_parameters)
 # divided by the full convolution's, as a formula (no biases). Then look at what the formula says for
 # MobileNet's 3×3 kernels and hundreds of channels.
 
-# %% tags=["solution"]
+# %% nbgrader={"grade": false, "grade_id": "separable_ratio", "locked": false, "schema_version": 3, "solution": true, "task": false} tags=["solution"]
 def separable_ratio(in_channels, out_channels, kernel_size):
     ### BEGIN SOLUTION
     # per output position: k*k*in (depthwise) + in*out (pointwise), against in*k*k*out
@@ -619,7 +619,7 @@ def separable_ratio(in_channels, out_channels, kernel_size):
     ### END SOLUTION
 
 
-# %% tags=["exercise"]
+# %% nbgrader={"grade": true, "grade_id": "check_separable_ratio", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false} tags=["exercise"]
 exercises.check_separable_ratio(separable_ratio)
 
 # %% [markdown]
