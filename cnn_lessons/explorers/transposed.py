@@ -284,6 +284,8 @@ class _Panel:
         self.cells = cell_collection(ax)
         self.numbers = GlyphLabels(ax)
         self.shape = None
+        self.colors = None  # what is shown now: refilling the same costs a redraw's worth of glyph layout
+        self.labelled = None
 
     def show(self, rows: int, cols: int, colors, labels, label_colors, cell_inches: float, offset=(0.0, 0.0)):
         """Fill a rows x cols grid at ``offset`` (cells) with these colours and labels (row-major)."""
@@ -293,8 +295,14 @@ class _Panel:
                 squares = [path.transformed(matplotlib.transforms.Affine2D().translate(*offset)) for path in squares]
             self.cells.set_cells(squares)
             self.shape = (rows, cols, offset)
-        self.cells.set_facecolor(colors)
+        if self.colors is None or not np.array_equal(self.colors, colors):
+            self.cells.set_facecolor(colors)
+            self.colors = np.array(colors, copy=True)
         size = number_size(cell_inches)
+        key = (self.shape, size, tuple(labels), label_colors if isinstance(label_colors, str) else tuple(label_colors))
+        if key == self.labelled:
+            return
+        self.labelled = key
         if size == 0:  # cells too small to read: colours only
             self.numbers.set_labels([], np.zeros((0, 2)))
             return
