@@ -477,15 +477,19 @@ print(
 
 # %% [markdown]
 # Which differences are larger than the seeds' spread? A difference counts only if every seed of one
-# configuration beats every seed of the other:
+# configuration beats every seed of the other, and by more than two of the 450 test digits (0.44%): a
+# difference of a digit or two is what a different processor's rounding can change (see lesson 03's ≈ signs).
 
 
 # %%
+MARGIN = 2 / 450  # two test digits
+
+
 def verdict(ours, theirs):
-    """'higher for every seed' only if every one of ours beats every one of theirs (and 'lower' the other way)."""
-    if min(ours) > max(theirs):
+    """'higher for every seed' only if each of ours beats each of theirs by more than MARGIN ('lower' likewise)."""
+    if min(ours) > max(theirs) + MARGIN:
         return "higher for every seed"
-    if max(ours) < min(theirs):
+    if max(ours) < min(theirs) - MARGIN:
         return "lower for every seed"
     return "within the seeds' spread"
 
@@ -503,7 +507,7 @@ for (config, measure), said in verdicts.items():
     print(f"{config:>13} vs plain, {measure.replace('_', ' '):>16}: {said}")
 assert verdicts[("augmentation", "shifted_accuracy")] == "higher for every seed"
 assert verdicts[("all", "shifted_accuracy")] == "higher for every seed"
-assert verdicts[("batch norm", "clean_accuracy")] == "higher for every seed"
+assert verdicts[("batch norm", "shifted_accuracy")] == "higher for every seed"
 assert verdicts[("dropout", "clean_accuracy")] == "within the seeds' spread"
 assert verdicts[("augmentation", "clean_accuracy")] == "lower for every seed"
 assert compare("all", "batch norm", "clean_accuracy") == "within the seeds' spread"
@@ -517,7 +521,8 @@ assert plain_shifted < 0.7 and augmented_shifted > 0.85
 # - **Augmentation** is the one large effect: on digits moved by one pixel, it lifts the accuracy from around
 #   60% to around 90%, far outside the seeds' spread. In 8 epochs it costs some clean accuracy (the rotated,
 #   blurred copies are harder to fit in so few steps).
-# - **Batch norm** raises the clean accuracy a little, by more than the seeds' spread in this setting.
+# - **Batch norm** helps on the shifted digits, by more than the spread; on the clean digits its seeds do a
+#   little better than plain's, but not by more than two test digits, so that is not shown here.
 # - **Dropout** makes no difference we can measure here: the network is small and trains for 8 epochs, so it
 #   has little chance to over-fit, which is what dropout is for.
 # - **All three** together: a clean accuracy within the spread of batch norm's, and the best accuracy on shifted
@@ -851,8 +856,8 @@ exercises.check_init_bound(init_bound)
 #   channel. Forgetting `.eval()` makes an image's output depend on its batch.
 # - Pooling trades spatial detail for tolerance to small shifts; dropout scales what it keeps by $1/(1-p)$ so
 #   that evaluation needs nothing.
-# - On the digits, augmentation is what makes a network robust to shifted digits; batch norm helps a little;
-#   dropout shows no effect in a network this small. Several seeds tell the effects from the noise.
+# - On the digits, augmentation is what makes a network robust to shifted digits; batch norm helps there a
+#   little; dropout shows no effect in a network this small. Several seeds tell the effects from the noise.
 # - Two 3×3 convolutions see as far as one 5×5 with 28% fewer weights and one more nonlinearity; without
 #   nonlinearities, stacked convolutions collapse into one.
 # - AdamW applies weight decay outside Adam's rescaling; one-cycle warms up and anneals the learning rate;
