@@ -9,7 +9,10 @@ check over many random configurations. Three ways to compute the same thing, for
 
 A transposed convolution is a direct one too (Dumoulin & Visin, arXiv:1603.07285, section 4): ``stretch`` puts
 zeros between an input's values, and ``conv_transpose2d_as_direct`` correlates the stretched, padded input with
-the flipped kernel, giving what ``F.conv_transpose2d`` gives.
+the flipped kernel, giving what ``F.conv_transpose2d`` gives. ``conv_matrix`` writes a single-channel correlation
+as one (banded, mostly zero) matrix C, whose transpose is the transposed convolution and the backward pass with
+respect to the input; ``conv_transpose2d`` computes it from scratch (one matmul per group, then col2im with
+``F.fold``), and ``overlap_counts`` counts the kernel copies it stamps on each output cell (lesson 05).
 
 ``convolve*`` is true convolution: the kernel flipped along every axis, then correlated. Deep-learning
 libraries call correlation "convolution"; ``window_step1d/2d`` show one output at a time for the explorers.
