@@ -484,8 +484,13 @@ class TransposedView:
             panel.shape = key
         colors = np.tile(mcolors.to_rgba(TRANSPOSED_COLORS["input"]), (picture.size, 1))
         colors[picture.cell] = mcolors.to_rgba(TRANSPOSED_COLORS["cell"])
-        panel.cells.set_facecolor(colors)
+        if panel.colors is None or not np.array_equal(panel.colors, colors):
+            panel.cells.set_facecolor(colors)
+            panel.colors = colors
         size = number_size(cell)
+        if panel.labelled == (key, size):
+            return
+        panel.labelled = (key, size)
         centres = np.stack([np.arange(picture.size) * s + 0.5, np.full(picture.size, y + 0.5)], axis=1)
         panel.numbers.set_labels(labels if size else [], centres if size else np.zeros((0, 2)), sizes=size or 10)
 
