@@ -542,3 +542,96 @@ def test_the_defaults_are_torchs():
     weight = kernel2.expand(3, 2, 2, 2).clone()
     batch = image.expand(1, 2, 6, 7)
     torch.testing.assert_close(ops.conv2d(batch, weight), F.conv2d(batch, weight))
+
+
+def test_padding_mode_problem_counts_cells_and_wraps_exactly_once():
+    one = ops.padding_mode_problem(2, 0, 2, "reflect")
+    assert "an input of 2 can give at most 1 cell per side, but this padding needs 2" in one
+    assert "an input of 3 can give at most 2 cells per side" in ops.padding_mode_problem(3, 3, 0, "reflect")
+    with pytest.raises(RuntimeError):
+        F.pad(torch.zeros(1, 1, 2), (0, 2), mode="reflect")  # torch refuses what the sentence says
+    assert ops.padding_mode_problem(3, 0, 3, "circular") is None  # once around: torch takes it
+    assert F.pad(torch.arange(3.0)[None, None], (0, 3), mode="circular").shape[-1] == 6
+    assert "can give at most 3 cells per side, but this padding needs 4" in ops.padding_mode_problem(
+        3, 4, 0, "circular"
+    )
+    with pytest.raises(ValueError) as caught:
+        ops.padding_mode_problem(3, 1, 1, "wrap")
+    assert str(caught.value) == "padding_mode must be one of ('zeros', 'reflect', 'replicate', 'circular'), got 'wrap'"
+
+
+@pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
+def test_pad_input_keeps_integers_in_every_mode(mode):
+    x = torch.tensor([[1, 2, 3], [4, 5, 6]])
+    padded = ops.pad_input(x, [(1, 0), (2, 1)], mode)
+    expected = F.pad(x[None, None].double(), (2, 1, 1, 0), mode=mode)[0, 0].long()
+    assert padded.dtype == torch.int64 and torch.equal(padded, expected)
+
+
+def test_overlap_counts_defaults_and_names():
+    # input i stamps the kernel on outputs i .. i + d(k - 1) (stride 1): counted by hand
+    by_hand = torch.zeros(6, dtype=torch.long)
+    for i in range(4):
+        by_hand[i : i + 3] += 1
+    assert torch.equal(ops.overlap_counts(4, 3), by_hand)
+    assert ops.overlap_counts(4, 3).tolist() == [1, 2, 3, 3, 2, 1]
+    assert ops.overlap_counts((2, 4), (1, 3)).tolist() == [[1, 2, 3, 3, 2, 1]] * 2
+    with pytest.raises(ValueError, match=r"^input_size must be an int or an \(h, w\) pair, got \(1, 2, 3\)$"):
+        ops.overlap_counts((1, 2, 3), (1, 1))
+    with pytest.raises(ValueError, match=r"^kernel_size must be an int or an \(h, w\) pair, got \(1, 2, 3\)$"):
+        ops.overlap_counts((2, 2), (1, 2, 3))
+    with pytest.raises(ValueError, match=r"^input_size must be positive \(at least 1\), got 0$"):
+        ops.overlap_counts((0, 2), 1)
+    with pytest.raises(ValueError, match=r"^input_size must be positive \(at least 1\), got 0$"):
+        ops.overlap_counts((2, 0), 1)
+    with pytest.raises(ValueError, match=r"^kernel_size must be positive \(at least 1\), got 0$"):
+        ops.overlap_counts((2, 2), (0, 1))
+    with pytest.raises(ValueError, match=r"^kernel_size must be positive \(at least 1\), got 0$"):
+        ops.overlap_counts((2, 2), (1, 0))
+
+
+def test_conv_matrix_names_its_input_size():
+    with pytest.raises(ValueError, match=r"^input_size must be an int or an \(h, w\) pair, got \(3, 3, 3\)$"):
+        ops.conv_matrix(torch.ones(2, 2), (3, 3, 3))
+    with pytest.raises(ValueError, match=r"^input_size \(width\) must be positive \(at least 1\), got 0$"):
+        ops.conv_matrix(torch.ones(2, 2), (3, 0))
+
+
+def test_batch_norm2d_names_what_is_wrong():
+    x = torch.randn(2, 3, 4, 4)
+    cases = [
+        (lambda: ops.batch_norm2d(x[0]), ValueError, r"^x \(an N, C, H, W batch\) must be 4-D, got a 3-D tensor"),
+        (
+            lambda: ops.batch_norm2d(x, training="yes"),
+            TypeError,
+            r"^training must be True or False, got 'yes' \(str\)$",
+        ),
+        (lambda: ops.batch_norm2d(x, eps="a"), TypeError, r"^eps must be a number, got 'a' \(str\)$"),
+        (lambda: ops.batch_norm2d(x, momentum=None), TypeError, r"^momentum must be a number, got None \(NoneType\)$"),
+        (
+            lambda: ops.batch_norm2d(x, torch.zeros(2), torch.ones(3)),
+            ValueError,
+            r"^running_mean must hold one value per channel: shape \(3,\) for an input with 3 channels",
+        ),
+        (
+            lambda: ops.batch_norm2d(x, [0.0, 0.0, 0.0], [[1.0, 1.0, 1.0]], training=False),
+            ValueError,
+            r"^running_var must be 1-D, got a 2-D tensor",
+        ),
+        (
+            lambda: ops.batch_norm2d(x, torch.zeros(3, device="meta"), torch.ones(3)),
+            ValueError,
+            r"^running_mean is on meta but the input is on cpu; move both to one device$",
+        ),
+    ]
+    for call, error, pattern in cases:
+        with pytest.raises(error, match=pattern):
+            call()
+
+
+def test_batch_norm2d_takes_lists_for_its_per_channel_values():
+    x = torch.randn(2, 3, 4, 4)
+    mean, var, weight, bias = [0.5, -1.0, 2.0], [1.0, 4.0, 0.25], [1, 2, 3], [0.0, 0.5, -0.5]
+    ours = ops.batch_norm2d(x, mean, var, weight, bias, training=False)
+    tensors = [torch.tensor(v, dtype=torch.float32) for v in (mean, var, weight, bias)]
+    torch.testing.assert_close(ours, F.batch_norm(x, *tensors[:2], *tensors[2:], training=False))
