@@ -92,9 +92,12 @@ c.Spawner.environment = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 # --- per-user limits (measured with benchmarks/classroom.py; README, "Running a class") ------------------------
 # SimpleLocalProcessSpawner does not enforce these; The Littlest JupyterHub (systemd) and Kubernetes do.
+# A student's server plus kernel peaks at 0.7-0.8 GB in lessons 01-03, 05 and 06 and at 1.2 GB in lesson 04;
+# the limit leaves room for re-run cells. A Run All takes 8-26 CPU seconds on one math thread: 0.2 of a core
+# each lets a class of 30 (6 cores) run the heaviest lesson in about two minutes.
 c.Spawner.mem_guarantee = "1G"
 c.Spawner.mem_limit = "2G"
-c.Spawner.cpu_guarantee = 0.5
+c.Spawner.cpu_guarantee = 0.2
 c.Spawner.cpu_limit = 1
 # at most this many servers at once on one machine, and start them a few at a time
 c.JupyterHub.active_server_limit = 40
