@@ -19,11 +19,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cnn_lessons import explorers, relationships
+import torch
+
+from cnn_lessons import data, explorers, relationships
 from cnn_lessons.explorers import animation
 from cnn_lessons.figures import Comparison, FiguresExist
 
 __all__ = [
+    "EXACT_KERNELS",
     "MAX_BYTES",
     "Tour",
     "GuideFigure",
@@ -35,6 +38,8 @@ __all__ = [
     "compare_animations",
 ]
 
+EXACT_KERNELS = ("identity", "sharpen", "sobel x", "sobel y", "laplacian")
+"""The kernel picker's tour: the classic kernels with integer weights."""
 MAX_BYTES = 1_000_000
 """Every committed animation is smaller than this (a slide deck carries several)."""
 
@@ -132,13 +137,22 @@ GUIDE: dict[str, GuideFigure] = {
 """The guide's classic animations (arXiv:1603.07285, its figures 2.1-2.7, 4.1-4.6 and 5.1), at its sizes."""
 
 
+def _kernel_picker() -> explorers.KernelPicker:
+    """The kernel picker on the lesson's photo rounded to multiples of 1/256 (no visible change).
+
+    With such a photo and integer weights every filtered value is exact in float32, whatever order a processor
+    sums in, so the GIF is the same bytes on any machine; the box blur's 1/9 is not exact, so its tour leaves it out.
+    """
+    return explorers.KernelPicker(image=torch.round(data.load_photo() * 256) / 256)
+
+
 def _untrained_caption(value) -> str:
     return f"layer = {value}\na freshly initialised network (seed 0): the lesson trains it first"
 
 
 TOURS: dict[str, Tour] = {
     "step-through-position": Tour(explorers.StepThroughExplorer, "position", frame_ms=500),
-    "kernel-picker-kernel": Tour(explorers.KernelPicker, "kernel", frame_ms=1200),
+    "kernel-picker-kernel": Tour(_kernel_picker, "kernel", EXACT_KERNELS, frame_ms=1200),
     "conv-arithmetic-stride": Tour(explorers.ConvArithmeticExplorer, "stride", frame_ms=1200),
     "receptive-field-layers": Tour(explorers.ReceptiveFieldExplorer, "layers", frame_ms=1200),
     "feature-maps-layer": Tour(
