@@ -130,3 +130,12 @@ def test_mark_notebook_explains_what_is_not_a_notebook():
 def test_slides_names_the_lessons_when_none_matches(capsys):
     assert main(["slides", "/tmp/never-written", "--only", "99"]) == 2
     assert "the lessons are 01-correlation-vs-convolution" in capsys.readouterr().err
+
+
+def test_marked_lessons_carry_the_marks_their_structure_gives():
+    """Once the lessons carry slide marks (cnn-lessons mark-slides), a new heading or lesson must be marked too."""
+    scripts = sorted(LESSONS_DIR.glob("[0-9][0-9]-*.py"))
+    if not any("slideshow=" in script.read_text() for script in scripts):
+        pytest.skip("the lessons carry no slide marks yet (cnn-lessons mark-slides writes them); decks mark copies")
+    stale = slides.mark_lessons(LESSONS_DIR, check=True)
+    assert stale == [], f"{[p.name for p in stale]} lack their slide marks; write them with: cnn-lessons mark-slides"
