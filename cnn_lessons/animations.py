@@ -205,15 +205,15 @@ def compare_animations(out_dir, names=None) -> Comparison:
     out = Path(out_dir)
     if not out.is_dir():
         raise NotADirectoryError(f"no folder {out}")
-    same, differ, missing = [], [], []
+    found = {}  # file name -> what it is: same, differ or missing
     for name in ANIMATIONS if names is None else names:
         path = out / f"{name}.gif"
         if not path.is_file():
-            missing.append(path.name)
-        elif path.read_bytes() == render(name):
-            same.append(path.name)
+            found[path.name] = "missing"
         else:
-            differ.append(path.name)
-    expected = {f"{name}.gif" for name in ANIMATIONS}
-    extra = sorted(p.name for p in out.glob("*.gif") if p.name not in expected) if names is None else []
+            found[path.name] = "same" if path.read_bytes() == render(name) else "differ"
+    drawn = {f"{name}.gif" for name in ANIMATIONS}
+    extra = sorted(p.name for p in out.glob("*.gif") if p.name not in drawn) if names is None else []
+    kinds = ("same", "differ", "missing")
+    same, differ, missing = ([file for file, state in found.items() if state == kind] for kind in kinds)
     return Comparison(same, differ, missing, extra)
