@@ -7,12 +7,13 @@ import re
 import threading
 import time
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 
 from cnn_lessons import exercises
-from cnn_lessons.exercises import ExerciseFailed, sizes
+from cnn_lessons.exercises import ExerciseFailed, answers, sizes
 from cnn_lessons.exercises.core import TimeLimit
 from cnn_lessons.models import SimpleCNN
 
@@ -374,3 +375,73 @@ def test_flipped_kernel_names_one_axis_flips(answer, words):
 def test_only_the_named_public_functions_are_exported():
     assert set(exercises.__all__) >= {"ExerciseFailed", "check_output_size", "check_cross_entropy"}
     assert issubclass(ExerciseFailed, AssertionError)
+
+
+# --- what mutation testing found (make mutation): the time limit reaches every checker, the words of describe ------
+
+FUNCTION_CHECKERS = sorted(
+    name for name in exercises.__all__ if name.startswith("check_") and name != "check_flipped_kernel"
+)
+
+
+@pytest.mark.parametrize("name", FUNCTION_CHECKERS)
+def test_every_checker_passes_its_time_limit_on(name):
+    def forever(*args, **kwargs):
+        while True:
+            pass
+
+    with pytest.raises(exercises.ExerciseFailed, match=r"did not return within 0\.2 s: does a loop never end\?"):
+        getattr(exercises, name)(forever, time_limit=0.2)  # the default limit would be named otherwise
+
+
+def test_describe_says_what_a_value_is():
+    cases = [
+        (None, "None"),
+        (True, "the bool True"),
+        (3, "the int 3"),
+        (np.int64(3), "the numpy integer 3"),
+        (2.5, "the float 2.5"),
+        ("12", "the string '12'"),
+        (torch.tensor(1.5), "a 0-d tensor, tensor(1.5)"),
+        (torch.tensor([1.0, 2.0]), "a tensor of shape (2,), [1.0, 2.0]"),
+        (np.array([1, 2]), "a numpy array of shape (2,), [1, 2]"),
+        ([1, 2], "a list of 2 values, [1, 2]"),
+        ((7,), "a tuple of 1 value, (7,)"),
+        ([torch.tensor(1.0)], "a list of 1 value"),  # tensors inside: their reprs are too long to show
+        (len, "the function len"),
+        (type("Odd", (), {"__repr__": lambda self: "odd"})(), "a Odd (odd)"),
+    ]
+    for value, words in cases:
+        assert answers.describe(value) == words, value
+    assert answers.describe(list(range(100))).endswith(" ...]") and len(answers.describe(list(range(100)))) < 130
+
+
+def test_answers_show_and_read_as_the_messages_need():
+    whole = answers.Whole()
+    assert whole.show(12345) == "12,345" and whole.show(-10_000) == "-10,000" and whole.show(9999) == "9999"
+    assert whole.show(2.5) == "2.5"
+    pair = answers.Pair()
+    with pytest.raises(answers.Unreadable) as caught:
+        pair.read("1, 2")
+    assert caught.value.advice.startswith("return the value itself, not text")
+    with pytest.raises(answers.Unreadable) as caught:
+        pair.read({1, 2})
+    assert "has no order" in caught.value.advice
+    number = answers.Number()
+    assert (number.rtol, number.atol) == (1e-6, 1e-9)
+    assert number.equal(float("nan"), float("nan")) and number.equal(torch.tensor([float("nan")]), [float("nan")])
+    assert number.equal(1 + 1e-12, 1.0) and not number.equal(1 + 1e-4, 1.0)
+    assert number.show(1 / 3) == "0.333333" and number.show(1 / 3, precise=True) == "0.3333333333"
+    with pytest.raises(answers.Unreadable) as caught:
+        number.read(True)
+    assert caught.value.advice == "a comparison gives a bool; return the number itself"
+    values = answers.Values()
+    got = values.read([torch.tensor(1.5), np.float32(2.0), 3])
+    assert got.dtype == torch.float64 and got.tolist() == [1.5, 2.0, 3.0]
+    assert values.read(torch.tensor([1, 2], dtype=torch.int32)).dtype == torch.float64
+    with pytest.raises(answers.Unreadable) as caught:
+        values.read(torch.tensor([1j]))
+    assert (caught.value.what, caught.value.advice) == (
+        "a tensor of shape (1,), [1j]",
+        "the values are real numbers",
+    )
