@@ -81,6 +81,7 @@ def require_classroom() -> None:
 
 
 def free_port() -> int:
+    """A TCP port free on 127.0.0.1 now."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -228,6 +229,7 @@ class CellRun:
 
     @property
     def exercise(self) -> bool:
+        """Is this an exercise's cell (its checker, or the solution a student writes)?"""
         return bool({"exercise", "solution"} & self.tags)
 
 
@@ -245,9 +247,11 @@ class Student:
 
     @property
     def server(self) -> str:
+        """The address of this student's own server, through the hub's proxy."""
         return f"{self.hub.url}/user/{self.name}"
 
     def request(self, method: str, url: str, **kwargs) -> requests.Response:
+        """One request with this student's token, redirects not followed (a refusal stays visible)."""
         return self.session.request(method, url, timeout=HTTP_TIMEOUT_S, allow_redirects=False, **kwargs)
 
     def api(self, method: str, path: str, **kwargs):
