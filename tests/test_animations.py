@@ -7,6 +7,7 @@ import io
 import shutil
 import typing
 
+import ipywidgets as widgets
 import numpy as np
 import pytest
 import torch
@@ -65,8 +66,6 @@ def test_the_control_gets_its_value_back(explorer):
 def test_values_of_each_kind_of_control(explorer):
     assert animation.tour_values(explorer.padding_choice) == ["custom", "valid", "same", "full"]
     assert animation.tour_values(explorer.size) == list(range(1, 10))
-    import ipywidgets as widgets  # imported here: only this test makes widgets of its own
-
     assert animation.tour_values(widgets.Checkbox()) == [False, True]
     assert animation.tour_values(widgets.FloatSlider(min=0.0, max=1.0, step=0.25)) == [0, 0.25, 0.5, 0.75, 1.0]
 
