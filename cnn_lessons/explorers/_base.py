@@ -240,7 +240,7 @@ class Explorer:
         raise NotImplementedError(f"{type(self).__name__} has no static_figure()")
 
     def animate(self, path, control, values=None, *, caption=None, frame_ms=animation.FRAME_MS):
-        """Write a tour of one control (its name, e.g. ``"stride"``) as an animated GIF (or MP4) for slides.
+        """Write a tour of one control (its name, ``"stride"``, or the widget) as an animated GIF (or MP4) for slides.
 
         One frame per value (default: all of them), each the picture :meth:`static_figure` draws, captioned
         ``stride = 2`` unless ``caption`` says otherwise; see :func:`cnn_lessons.explorers.animation.animate`.
