@@ -309,7 +309,7 @@ class Student:
             raise RuntimeError(f"nbgitpuller did not finish for {self.name}: {events[-3:]}")
         return page["path"]
 
-    def run_notebook(self, path: str, cells: int | None = None, on_kernel=None) -> list[CellRun]:
+    def run_notebook(self, path: str, cells: int | None = None) -> list[CellRun]:
         """Execute the code cells of ``path`` (the first ``cells`` of them) in a fresh kernel of this server."""
         notebook = self.api("GET", f"contents/{urllib.parse.quote(path)}", params={"content": 1})["content"]
         code = [(i, c) for i, c in enumerate(notebook["cells"]) if c["cell_type"] == "code" and c["source"].strip()]
@@ -321,8 +321,6 @@ class Student:
         )
         connection = websocket.create_connection(url, header=[f"Authorization: token {self.token}"], timeout=60)
         try:
-            if on_kernel is not None:
-                on_kernel(kernel)
             runs = []
             for index, cell in code[:cells]:
                 start = time.monotonic()
