@@ -221,3 +221,13 @@ def test_a_guide_figure_agrees_with_its_relationship_the_explorer_and_torch(name
     caption = figure.caption()
     assert caption.startswith(f"Relationship {rel.number}: ") and figure.torch_layer() in caption
     assert rel.worked(config) in caption
+
+
+def test_a_control_given_as_its_widget():
+    explorer = explorers.ReceptiveFieldExplorer()
+    try:
+        frames = animation.tour_frames(explorer, explorer.kernels[0], values=[1, 5], caption=False)
+        assert len(frames) == 2 and not np.array_equal(frames[0], frames[1])
+        assert "kernels" not in animation.tour_controls(explorer) and "layers" in animation.tour_controls(explorer)
+    finally:
+        explorer.close()
