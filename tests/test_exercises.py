@@ -445,3 +445,25 @@ def test_answers_show_and_read_as_the_messages_need():
         "a tensor of shape (1,), [1j]",
         "the values are real numbers",
     )
+
+
+def test_the_output_size_cases_cover_the_whole_grid_where_the_kernel_fits():
+    """Every (size, kernel, stride, padding, dilation) of the grid that torch accepts, so no family can go missing."""
+    cases = sizes.size_cases()
+    grid = [
+        (i, k, s, p, d)
+        for i in (1, 2, 5, 6, 7, 10, 13)
+        for k in (1, 2, 3, 4)
+        for s in (1, 2, 3)
+        for p in (0, 1, 2)
+        for d in (1, 2, 3)
+    ]
+    accepted = []
+    for i, k, s, p, d in grid:
+        try:
+            F.conv1d(torch.zeros(1, 1, i), torch.zeros(1, 1, k), stride=s, padding=p, dilation=d)
+        except RuntimeError:
+            continue
+        accepted.append({"size": i, "kernel_size": k, "stride": s, "padding": p, "dilation": d})
+    assert cases == accepted
+    assert any(c["padding"] and c["dilation"] > 1 and c["stride"] > 1 for c in cases)
