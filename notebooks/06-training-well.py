@@ -691,6 +691,17 @@ for name, accuracies in optimisers.items():
     )
 
 # %% [markdown]
+# SGD's mean is the lowest, but with three seeds none of the three optimisers separates from AdamW by more than
+# the spread (and two test digits). On a network this small and a problem this easy, the optimiser matters far
+# less than the data did in section 6.
+
+# %%
+assert np.mean(optimisers["SGD, momentum 0.9"]) == min(np.mean(a) for a in optimisers.values())
+assert all(
+    verdict(a, optimisers["AdamW (section 6, plain)"]) == "within the seeds' spread" for a in optimisers.values()
+)
+
+# %% [markdown]
 # ### 8.2 The one-cycle schedule
 # Smith and Topin's one-cycle policy (arXiv 1708.07120, 2017), as `OneCycleLR` implements it, warms the learning
 # rate up from a small value to its maximum over the first 30% of the steps, then anneals it (along a cosine) to
@@ -725,11 +736,14 @@ print(
     "| one-cycle (section 6):",
     spread([run.clean_accuracy for run in runs["plain"]]),
 )
-print(
-    "one-cycle vs constant:", verdict([r.clean_accuracy for r in runs["plain"]], [r.clean_accuracy for r in constant])
-)
+schedules = verdict([r.clean_accuracy for r in runs["plain"]], [r.clean_accuracy for r in constant])
+print("one-cycle vs constant:", schedules)
+assert schedules == "within the seeds' spread"
 
 # %% [markdown]
+# Here the schedule makes no difference we can measure: a constant rate of 0.02 reaches the same test accuracy,
+# within the seeds' spread, in these 8 epochs.
+#
 # ### 8.3 Label smoothing and its loss floor
 # Label smoothing (Szegedy et al., "Rethinking the Inception architecture", arXiv 1512.00567, 2015) trains
 # towards a softened target: $1 - \varepsilon$ on the right class plus $\varepsilon / K$ spread over all $K$
