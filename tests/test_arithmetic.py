@@ -692,3 +692,31 @@ def test_the_size_search_finds_a_head_built_for_one_size(side):
         f"This model takes only a {side}×{side} input, e.g. input_size=(1, {side}, {side})."
     )
     assert multiply_adds(model, (1, side, side)) == side * side
+
+
+def test_the_same_padding_suggestion_counts_the_dilation():
+    with pytest.raises(ValueError, match=r"e\.g\. padding=3, or stride=1\.$"):
+        resolve_padding("same", 3, stride=2, dilation=3)  # same_padding(3, 3) = (3, 3)
+
+
+def test_explain_shape_errors_reads_a_pools_dilation():
+    pool = nn.MaxPool2d(2, dilation=2)
+    with pytest.raises(RuntimeError):
+        pool(torch.zeros(1, 1, 2, 2))
+    with pytest.raises(ValueError, match="a pooling window of 2 with dilation 2 spans 3 positions"):
+        with explain_shape_errors(pool, (1, 1, 2, 2)):
+            pool(torch.zeros(1, 1, 2, 2))
+
+
+@pytest.mark.parametrize("pool", range(2, 9))
+def test_the_size_search_finds_both_ends_of_a_range(pool):
+    """conv 3x3, max-pool p, one linear input: (s - 2) // p must be 1, so s runs from p + 2 to 2p + 1."""
+    model = nn.Sequential(nn.Conv2d(1, 1, 3), nn.MaxPool2d(pool), nn.Flatten(), nn.Linear(1, 1))
+    with pytest.raises(ValueError) as caught:
+        multiply_adds(model, (1, 3, 3))
+    low, high = pool + 2, 2 * pool + 1
+    assert str(caught.value).endswith(
+        f"This model takes inputs from {low}×{low} to {high}×{high}, e.g. input_size=(1, {low}, {low})."
+    )
+    takes = [side for side in range(low - 1, high + 2) if _torch_takes(model.to("meta"), (1, side, side))]
+    assert takes == list(range(low, high + 1))
