@@ -101,6 +101,8 @@ PICTURES = [
     activations.activation_picture,
     activations.activation_summary,
     explorers.transposed_picture,
+    explorers.kernel_picture,
+    explorers.channel_mosaic,
 ]
 
 

@@ -41,13 +41,18 @@ from cnn_lessons.explorers.conv_arithmetic import (
     torch_line,
 )
 from cnn_lessons.explorers.feature_maps import (
+    ChannelMosaic,
     FeatureMapExplorer,
     FeatureMapView,
+    channel_mosaic,
 )
 from cnn_lessons.explorers.kernel_picker import (
+    CUSTOM,
     KERNEL_NOTES,
     KernelPicker,
+    KernelPicture,
     KernelPickerView,
+    kernel_picture,
 )
 from cnn_lessons.explorers.model_zoo import (
     SIZE_RANGE,
@@ -95,6 +100,11 @@ __all__ = [
     "KernelPicker",
     "KernelPickerView",
     "KERNEL_NOTES",
+    "CUSTOM",
+    "KernelPicture",
+    "kernel_picture",
+    "ChannelMosaic",
+    "channel_mosaic",
     "PADDING_CHOICES",
     "demo_input",
     "ConvPicture",
