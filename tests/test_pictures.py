@@ -241,6 +241,7 @@ def test_conv_picture_without_an_output():
     small = conv_arithmetic.conv_picture(2, 2, 3)
     assert small.output_size is None and small.problem.startswith("a kernel of 3 spans 3 positions")
     assert [t.numel() for t in small.taps] == [0, 0] and small.position == () and small.flat_position == 0
+    assert all(t.dtype == torch.long for t in small.taps)  # indices, as the taps of a picture with an output
     with pytest.raises(ValueError, match=r"^dims must be 1 or 2, got 3$"):
         conv_arithmetic.conv_picture(3, 5, 3)
     with pytest.raises(ValueError, match=r"^padding_mode must be one of"):
