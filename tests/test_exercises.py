@@ -467,3 +467,27 @@ def test_the_output_size_cases_cover_the_whole_grid_where_the_kernel_fits():
         accepted.append({"size": i, "kernel_size": k, "stride": s, "padding": p, "dilation": d})
     assert cases == accepted
     assert any(c["padding"] and c["dilation"] > 1 and c["stride"] > 1 for c in cases)
+
+
+def test_an_answer_of_the_wrong_kind_gets_its_advice_as_a_sentence_and_the_changed_note_after_it():
+    def text_and_changes(signal, kernel):
+        signal[0] = 99.0
+        return "text"
+
+    with pytest.raises(ExerciseFailed) as caught:
+        exercises.check_correlate1d(text_and_changes, time_limit=1)
+    message = str(caught.value)
+    expected = F.conv1d(torch.tensor([[[0.0, 1, 3, 2, 0, 0, 4, 1]]]), torch.tensor([[[1.0, 2, -1]]]))[0, 0].tolist()
+    assert (
+        f"your function returned the string 'text'; a tensor (or list) of numbers is expected ({expected})." in message
+    )
+    assert (
+        ". Return the value itself, not text (no quotes, no f-string, no str(...)). Your function changed its "
+        in message
+    )
+    with pytest.raises(ExerciseFailed) as caught:
+        exercises.check_correlate1d(lambda signal, kernel: {1, 2}, time_limit=1)
+    assert str(caught.value).endswith(
+        "your function returned a set ({1, 2}); a tensor (or list) of numbers is "
+        f"expected ({expected}). A set has no order; return a list or a tensor."
+    )
