@@ -9,11 +9,13 @@ the project's pyproject.toml with a ``[tool.mutmut]`` table saying what to mutat
 score = (killed + timeout) / every mutant tried. Survivors are listed by name under the line (``--quiet``: not);
 ``.venv/bin/mutmut show NAME`` run in the target's folder shows one. torch runs in mutmut's forked workers with
 ``OMP_NUM_THREADS=1`` (its thread pool would deadlock after a fork otherwise). The work folders keep mutmut's
-results, so a rerun only tries mutants whose function changed.
+results: a plain rerun tries the mutants without a verdict (new or changed functions, or a run stopped half way),
+``--clean`` forgets every verdict first (a full run), ``--again`` retries only the survivors (after new tests).
 
-    python tests/mutation.py [arithmetic ops exercises pictures] [--max-children N] [--sample N] [--quiet]
+    python tests/mutation.py [arithmetic ops exercises pictures] [--max-children N] [--sample N] [--again] [--clean]
 
-``--sample N`` tries only N mutants per target, spread evenly over mutmut's list (for a quick estimate).
+``--sample N`` tries only N mutants per target, spread evenly over mutmut's list (for a quick estimate). With
+``--sample`` or ``--again`` the line counts the mutants tried in that run.
 """
 
 from __future__ import annotations
@@ -107,8 +109,8 @@ def run(target: str, max_children: int, sample: int | None, quiet: bool, again: 
             subprocess.run([*command, "zzz-none"], cwd=folder, env=env, capture_output=True)
         verdicts = results(folder, globs)
         names = sorted(verdicts)
-        if again:  # the mutants not yet killed (or not yet tried) by the tests as they are now
-            names = [name for name in names if verdicts[name] not in ("killed", "timeout")]
+        if again:  # the mutants that outlived the tests last time, tried against the tests as they are now
+            names = [name for name in names if verdicts[name] in ("survived", "no tests", "suspicious")]
         globs = names[:: max(1, len(names) // sample)][:sample] if sample else names
     log = folder / "mutmut.log"
     with log.open("w") as output:
@@ -136,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sample", type=int, help="try only this many mutants per target")
     parser.add_argument("--quiet", action="store_true", help="print the summary lines only")
     parser.add_argument("--clean", action="store_true", help="forget earlier results first")
-    parser.add_argument("--again", action="store_true", help="try again only the mutants not killed last time")
+    parser.add_argument("--again", action="store_true", help="try again only the mutants that survived last time")
     args = parser.parse_args(argv)
     unknown = sorted(set(args.targets) - set(TARGETS))
     if unknown:
