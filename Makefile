@@ -69,7 +69,7 @@ mutation: $(TEST_STAMP)
 .PHONY: test-grading
 ## test-grading: every lesson as an nbgrader assignment: released, three submissions autograded, feedback (CI, after test-elsewhere)
 test-grading: $(TEST_STAMP)
-	$(BIN)/python -m pytest $(if $(filter 0,$(JOBS)),,-n $(JOBS) --dist loadgroup) -rP tests/test_grading_course.py
+	$(BIN)/python -m pytest $(if $(filter 0,$(JOBS)),,-n $(JOBS) --dist load) -rP tests/test_grading_course.py
 
 ## test-classroom: a real JupyterHub on loopback, several students running every lesson at once (CI runs it last)
 test-classroom: $(TEST_STAMP) classroom

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import html
 import re
-import shutil
 import time
 from pathlib import Path
 
@@ -76,15 +75,8 @@ def with_wrong_answer(notebook) -> tuple[str, str]:
     raise AssertionError(f"add a typical wrong answer to one of {names} to WRONG_ANSWERS (with its checker's words)")
 
 
-# One course per lesson; `make test-grading` (pytest-xdist --dist loadgroup) grades two lessons at a time.
-COURSES = [pytest.param(lesson, marks=pytest.mark.xdist_group(lesson.stem), id=lesson.stem) for lesson in LESSONS]
-
-
-@pytest.fixture(scope="module", params=COURSES)
-def course(request, tmp_path_factory):
-    """A course of one lesson, generated, its three submissions autograded and the wrong one's feedback made."""
-    lesson: Path = request.param
-    root = tmp_path_factory.mktemp(lesson.stem)
+def grade(lesson: Path, root: Path) -> dict:
+    """A course of one lesson in ``root``, generated, its three submissions autograded, the wrong one's feedback."""
     start = time.perf_counter()
     make_course(root, [lesson])
     submissions = {
@@ -105,8 +97,7 @@ def course(request, tmp_path_factory):
     seconds = time.perf_counter() - start
     marks = ", ".join(f"{s} {sum(scores[s].values()):g}/{most:g}" for s in STUDENTS)
     print(f"\n{lesson.stem}: {marks} ({seconds:.0f} s)")  # shown by make test-grading (pytest -rP)
-    yield {"lesson": lesson, "root": root, "scores": scores, "wrong_checker": wrong_checker, "mistake": mistake}
-    shutil.rmtree(root, ignore_errors=True)
+    return {"lesson": lesson, "root": root, "scores": scores, "wrong_checker": wrong_checker, "mistake": mistake}
 
 
 def scores_of(gradebook: Gradebook, notebook: str, student: str) -> dict[str, float]:
@@ -115,12 +106,21 @@ def scores_of(gradebook: Gradebook, notebook: str, student: str) -> dict[str, fl
     return {grade.name: grade.score for grade in submission.grades}
 
 
-def test_the_teachers_solutions_get_full_marks(course):
+@pytest.mark.parametrize("lesson", LESSONS, ids=lambda path: path.stem)
+def test_nbgrader_grades_the_lesson(lesson, tmp_path):
+    """One lesson a test, so that pytest-xdist's workers grade whole lessons side by side, none twice."""
+    course = grade(lesson, tmp_path)
+    the_teachers_solutions_get_full_marks(course)
+    the_untouched_release_gets_no_marks_and_only_its_checkers_fail(course)
+    a_wrong_answer_loses_that_exercise_only_and_its_feedback_names_the_mistake(course)
+
+
+def the_teachers_solutions_get_full_marks(course):
     points = nbgrader_cells(marked(course["lesson"]), "grade")
     assert course["scores"]["teacher"] == {c.metadata.nbgrader.grade_id: c.metadata.nbgrader.points for c in points}
 
 
-def test_the_untouched_release_gets_no_marks_and_only_its_checkers_fail(course):
+def the_untouched_release_gets_no_marks_and_only_its_checkers_fail(course):
     scores = course["scores"]["release"]
     assert scores and set(scores.values()) == {0}
     lesson = course["lesson"]
@@ -131,7 +131,7 @@ def test_the_untouched_release_gets_no_marks_and_only_its_checkers_fail(course):
     assert all("not written yet" in o.evalue for o in errors.values()), [o.evalue for o in errors.values()]
 
 
-def test_a_wrong_answer_loses_that_exercise_only_and_its_feedback_names_the_mistake(course):
+def a_wrong_answer_loses_that_exercise_only_and_its_feedback_names_the_mistake(course):
     teacher, wrong, checker = course["scores"]["teacher"], course["scores"]["wrong"], course["wrong_checker"]
     assert wrong == {**teacher, checker: 0}
     lesson = course["lesson"]
