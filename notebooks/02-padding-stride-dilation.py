@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # # 02 · Padding, stride and dilation
 #
 # Lesson 01 slid a kernel over every position where it fits. Three settings of every convolution layer change
@@ -28,7 +28,7 @@
 # Visin's *A guide to convolution arithmetic for deep learning*, arXiv:1603.07285) against PyTorch, and lets you
 # move every setting with sliders.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 # %matplotlib inline
 import itertools
 import warnings
@@ -65,7 +65,7 @@ def torch_size(size, kernel, **settings):
         return None
 
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. The output-size formula, step by step
 #
 # Take an input of length $i$, a kernel of $k$ taps, zero padding $p$ on both sides, stride $s$ and
@@ -82,7 +82,7 @@ def torch_size(size, kernel, **settings):
 #
 # This is `cnn_lessons.arithmetic.conv_output_size`. One example, step by step:
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 i, k, p, s, d = 10, 3, 1, 2, 2
 k_eff = effective_kernel_size(k, d)
 padded = i + 2 * p
@@ -93,11 +93,11 @@ print(f"padded input      i+2p     = {i}+2*{p} = {padded}")
 print(f"window starts     {padded}-{k_eff}+1 = {starts}, every {s}-th kept -> floor(({padded}-{k_eff})/{s})+1 = {o}")
 assert o == conv_output_size(i, k, s, p, d) == torch_size(i, k, stride=s, padding=p, dilation=d)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Now the formula against PyTorch for every combination of a grid of settings, including the ones PyTorch
 # refuses (a dilated kernel longer than the padded input), where `conv_output_size` must raise too:
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 grid = itertools.product(range(1, 13), range(1, 6), range(0, 3), range(1, 4), range(1, 4))  # i, k, p, s, d
 checked = refused = 0
 for i, k, p, s, d in grid:
@@ -111,7 +111,7 @@ for i, k, p, s, d in grid:
     refused += expected is None
 print(f"{checked} configurations agree with torch ({refused} of them refused by both)")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. Padding
 #
 # ### 2.1 valid, same, full
@@ -130,18 +130,18 @@ print(f"{checked} configurations agree with torch ({refused} of them refused by 
 # stays 5×5; *full* adds two rings, output (0, 0) touches the image only at cell 11, and the output grows
 # to 7×7.
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 # drawn by cnn_lessons.figures, as assets/figures/02-padding-{valid,same,full}.png
 display(figures.draw("02-padding-valid"))
 display(figures.draw("02-padding-same"))
 display(figures.draw("02-padding-full"))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # "Same" must add $k_{\text{eff}} - 1$ zeros in total. When that total is odd, it cannot be split evenly:
 # PyTorch puts the smaller half on the left, `total // 2`, and the rest on the right. Every even kernel with
 # dilation 1 pads asymmetrically:
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 x = torch.arange(1.0, 8.0)  # 7 values
 print(" k  d  total  left  right   output size")
 for k, d in [(1, 1), (2, 1), (3, 1), (4, 1), (5, 1), (2, 2), (3, 2), (4, 3)]:
@@ -152,14 +152,14 @@ for k, d in [(1, 1), (2, 1), (3, 1), (4, 1), (5, 1), (2, 2), (3, 2), (4, 3)]:
     assert torch.allclose(by_torch, by_hand)  # the same numbers, not only the same size
     print(f"{k:2d} {d:2d} {left + right:5d} {left:5d} {right:6d} {by_torch.shape[-1]:9d}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **Why PyTorch refuses `padding="same"` with stride 2.** With stride $s$ the output has about $i / s$
 # positions, so it cannot have the input's size whatever the padding. Other libraries (TensorFlow's `SAME`)
 # redefine "same" as $\lceil i / s \rceil$ outputs, but then the padding depends on the input size, not only on
 # the layer; PyTorch's layers fix their padding when they are built, so it raises instead. So does
 # `conv_output_size`:
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 try:
     F.conv1d(torch.zeros(1, 1, 8), torch.zeros(1, 1, 3), stride=2, padding="same")
 except RuntimeError as error:
@@ -169,13 +169,13 @@ try:
 except ValueError as error:
     print("cnn_lessons:", error)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### 2.2 What goes in the border: `padding_mode`
 # Zeros are not the only choice. `nn.Conv2d(padding_mode=...)` can also fill the border by **reflecting** the
 # input at its edge (without repeating the edge value), **replicating** the edge value, or wrapping around
 # (**circular**, as if the input were periodic). On a 1-D example:
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 row = torch.tensor([[[1.0, 2, 3, 4]]])
 modes = {"zeros": "constant", "reflect": "reflect", "replicate": "replicate", "circular": "circular"}
 for name, mode in modes.items():
@@ -189,11 +189,11 @@ for name in modes:  # nn.Conv2d's padding_mode is F.pad with that mode, then a v
     padded_row = F.pad(row, (2, 2), mode=modes[name])
     assert torch.allclose(layer(row), F.conv1d(padded_row, layer.weight))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # On a real photo the difference is at the border. Here a 96×96 crop of scikit-learn's sample photo is padded
 # by 24 pixels on every side; the dashed square marks the original image:
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 photo = data.load_photo("china.jpg", size=128)[16:112, 16:112]
 pad = 24
 fig, axes = plt.subplots(1, 4, figsize=(13, 3.6))
@@ -206,7 +206,7 @@ for ax, (name, mode) in zip(axes, modes.items(), strict=True):
     ax.set_axis_off()
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # Zeros darken the border of a bright image; an edge detector then finds a false edge all around. Reflect and
 # replicate continue the image smoothly; circular glues the right edge to the left, which suits periodic
 # data but not photos. `reflect` needs the padding to be smaller than the input, since it mirrors the input
@@ -215,7 +215,7 @@ plt.show()
 # ## 3. Stride is subsampling
 # A stride-$s$ convolution computes exactly every $s$-th output of the stride-1 convolution. In 2-D:
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 image = torch.randn(1, 1, 11, 9)
 weight = torch.randn(1, 1, 3, 3)
 strided = F.conv2d(image, weight, stride=2, padding=1)
@@ -224,33 +224,33 @@ assert torch.allclose(strided, every_second)
 print("stride 2:", tuple(strided.shape[-2:]), "= stride 1", tuple(F.conv2d(image, weight, padding=1).shape[-2:]),
       "keeping every second row and column")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The figure shows the layer of the *same* figure above (5×5 input, 3×3 kernel, one ring of zeros) with
 # stride 2. Output (0, 1), the second cell of the first output row, reads the window whose left column holds
 # 12 and 22: two columns to the right of output (0, 0)'s window, which starts on the padding. The windows
 # whose left edge would be the column of 11 or of 13, or whose top edge would be the row of 11 or of 31, are
 # the stride-1 outputs that `[..., ::2, ::2]` drops, and the 5×5 output of stride 1 becomes 3×3.
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 # as assets/figures/02-stride.png
 display(figures.draw("02-stride"))
 
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 full, kept = F.conv2d(image, weight, padding=1).shape[-2:], strided.shape[-2:]
 ratio = (full[0] * full[1]) / (kept[0] * kept[1])
 print(f"{full[0]}x{full[1]} = {full[0] * full[1]} outputs at stride 1, {kept[0]}x{kept[1]} = {kept[0] * kept[1]} at "
       f"stride 2: {ratio:.1f} times fewer, not 2^2 = 4")
 assert kept == tuple((n - 1) // 2 + 1 for n in full)  # stride 2 keeps positions 0, 2, 4, ...: ceil(n / 2) of n
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # So a strided convolution computes about $s^2$ times fewer outputs than the stride-1 one (exactly $s^2$ only
 # when $s$ divides both output sizes: each axis keeps $\lceil n / s \rceil$ of its $n$ positions) and discards
 # nothing it has computed. There is a catch at the far edge: when $(i + 2p - k_{\text{eff}})$ is not a multiple of $s$, the
 # last window stops short and the last rows or columns of the input are **never read**. Backpropagation shows
 # which: an input that no window reaches gets zero gradient.
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 def unread_positions(i, k, s, p=0, d=1):
     # input positions that no window of the convolution reads, found by backpropagation
     x = torch.ones(1, 1, i, requires_grad=True)
@@ -264,7 +264,7 @@ for i, k, s, p in [(7, 3, 2, 0), (6, 3, 2, 0), (6, 3, 2, 1), (10, 3, 3, 0), (224
     print(f"i={i:3d} k={k} s={s} p={p}: (i+2p-k) mod s = {remainder}, never read: {unread}")
     assert len(unread) == max(remainder - p, 0)  # the last `remainder` padded positions; padding absorbs some
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4. Dilation: a wider view for the same weights
 # A dilated kernel has the same $k$ weights but spreads them over $d(k - 1) + 1$ positions. Stacking layers
 # with growing dilation makes the receptive field (the input positions one output depends on) grow
@@ -276,11 +276,11 @@ for i, k, s, p in [(7, 3, 2, 0), (6, 3, 2, 0), (6, 3, 2, 1), (10, 3, 3, 0), (224
 # …, 55, every second row and column, and this output reads none of the cells in the gaps (12, 21, 22, …).
 # The kernel spans 5 cells a side with 9 weights, so only 3 windows fit along each axis: a 3×3 output.
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 # as assets/figures/02-dilation.png
 display(figures.draw("02-dilation"))
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 stacks = {
     "three 3x3, dilation 1": [(3, 1, 1)] * 3,
     "three 3x3, dilations 1, 2, 4": [(3, 1, 1), (3, 1, 2), (3, 1, 4)],
@@ -311,13 +311,13 @@ def footprint(layers, size=64):
 for layers in stacks.values():
     assert footprint(layers) == receptive_field(layers)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The dilated stack sees 15 positions (as far as one 15×15 kernel) with 27 weights instead of 225. The price
 # is a risk called *gridding* (Wang et al., "Understanding Convolution for Semantic Segmentation", WACV 2018,
 # arXiv:1702.08502): a dilated layer on its own reads only every $d$-th input, and so does a stack whose rates
 # all share a factor. Which inputs does output 0 read, among those its receptive field spans?
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 gridding = {
     "one 3x3, dilation 2": [(3, 1, 2)],
     "three 3x3, dilations 2, 2, 2": [(3, 1, 2)] * 3,
@@ -329,7 +329,7 @@ for name, layers in gridding.items():
     print(f"{name:30s} reads {len(read):2d} of the {receptive_field(layers):2d} inputs it spans: {read}")
 assert all(i % 2 == 0 for i in inputs_read(gridding["three 3x3, dilations 2, 2, 2"]))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # With rates 2, 2, 2 the odd inputs never reach output 0 (and the even ones never reach output 1): two
 # interleaved networks that never exchange information. Starting with rate 1, as the 1, 2, 4 stack does, fills
 # every gap, which is why dilation rates are mixed in practice.
@@ -340,10 +340,10 @@ assert all(i % 2 == 0 for i in inputs_read(gridding["three 3x3, dilations 2, 2, 
 # taps at that position (dilation leaves gaps), the output grid, the formula with your numbers filled in, and
 # the PyTorch layer that has this configuration. Impossible combinations are explained in the widget.
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 explorers.ConvArithmeticExplorer()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 6. The 15 relationships of convolution arithmetic
 # Dumoulin & Visin's *A guide to convolution arithmetic for deep learning* (arXiv:1603.07285) works through the
 # output size case by case, from a plain convolution (no padding, stride 1) to strided transposed and dilated
@@ -357,12 +357,12 @@ explorers.ConvArithmeticExplorer()
 # every configuration and stops at the first one where they differ. Below each formula, its worked example with
 # the numbers filled in (`//` rounds down, as $\lfloor \cdot \rfloor$ does):
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 checks = [relationships.check_relationship(rel.number) for rel in relationships.RELATIONSHIPS]
 print(relationships.relationship_table(checks))
 print(f"\n{sum(check.configurations for check in checks)} configurations in all, each as PyTorch computes it")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Read down the families. Padding adds $2p$ positions, so half padding ($p = \lfloor k/2 \rfloor$, odd $k$)
 # keeps the size and full padding ($p = k - 1$) grows it by $k - 1$. Stride divides the number of window
 # positions and rounds down. Pooling (7) has exactly the size of an unpadded strided convolution (5): it slides
@@ -371,13 +371,13 @@ print(f"\n{sum(check.configurations for check in checks)} configurations in all,
 #
 # Each family's worked example, drawn:
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 for family in ("no padding", "padding", "stride", "pooling"):
     rel = relationships.relationship(figures.FAMILY_RELATIONSHIP[family])
     print(f"{family}, relationship {rel.number}: {rel.worked()}")
     display(figures.relationship_family(family))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Transposed convolutions (relationships 8 to 14)
 # A transposed convolution runs the size arithmetic backwards: it takes a convolution's output size back to its
 # input size. Autograd uses it for a convolution's gradient with respect to its input, and decoders use it to
@@ -385,9 +385,10 @@ for family in ("no padding", "padding", "stride", "pooling"):
 # input values (stretch), pad $k - 1 - p$ zeros on every side, and correlate with the kernel flipped in both
 # axes, stride 1. The table's checks of 8 to 14 compare the values as well as the sizes: on every configuration
 # this direct convolution (`ops.conv_transpose2d_as_direct`) computes what `F.conv_transpose2d` computes.
+# [Lesson 05](05-backward-and-transposed.ipynb) derives it from the backward pass and draws it in an explorer.
 # Here it is on relationship 14's example:
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 print(ops.stretch(torch.arange(1, 10).view(3, 3), 2))  # stride 2: one zero between neighbours
 
 y = torch.arange(1.0, 10.0).view(1, 1, 3, 3)
@@ -400,10 +401,10 @@ print("direct convolution == F.conv_transpose2d, output", tuple(by_torch.shape[-
 for rel in relationships.RELATIONSHIPS[7:14]:
     print(f"relationship {rel.number:2d}, the direct convolution: {rel.direct}")
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 display(figures.relationship_family("transposed"))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **Why `output_padding` exists.** With stride $s$ several input sizes give the same output size: with $k = 3$,
 # $s = 2$, $p = 1$, inputs of 5 and 6 both give 3. Going back, the transposed convolution has to be told which
 # one to return to. Relationship 14's $a = (i + 2p - k) \bmod s$ counts the positions at the end of the padded
@@ -411,7 +412,7 @@ display(figures.relationship_family("transposed"))
 # the stretched, padded input, and PyTorch calls it `output_padding`. With that $a$, a convolution followed by a
 # transposed convolution always returns to $i$:
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 for i in (5, 6):
     o = conv_output_size(i, 3, stride=2, padding=1)
     a = (i + 2 * 1 - 3) % 2
@@ -419,13 +420,13 @@ for i in (5, 6):
     print(f"i = {i} -> conv: o = {o} -> transposed conv with a = {a}: {back.shape[-1]}")
 print(f"conv, then transposed conv, returns to i in {relationships.check_round_trips()} configurations")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 7. Pooling: max, average and `ceil_mode`
 # Pooling windows follow the same arithmetic with the stride defaulting to the window size. `ceil_mode=True`
 # rounds the division up instead of down, so a last, partial window is kept, unless it would start inside the
 # right padding. `pool_output_size` follows PyTorch's rule:
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 x = torch.arange(1.0, 9.0).view(1, 1, 8)  # 8 values, 3-wide windows, stride 2: (8 - 3) / 2 is not whole
 for ceil_mode in (False, True):
     maxed = F.max_pool1d(x, 3, 2, ceil_mode=ceil_mode)
@@ -442,7 +443,7 @@ for i, k, s, p, ceil_mode in itertools.product(range(1, 16), range(1, 6), range(
     agree += 1
 print(f"pool_output_size agrees with max_pool2d in {agree} configurations")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # With `ceil_mode=True` a fourth window starts at the 7th value and runs past the end of the input: it covers
 # only the last two values, so its maximum is the larger of them and its mean is taken over those two, not
 # over padding.
@@ -457,7 +458,7 @@ print(f"pool_output_size agrees with max_pool2d in {agree} configurations")
 # Strides early in the network make every later layer widen the field faster. Check it against the gradient
 # footprint for the first layers of a few known networks:
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 stems = {
     "VGG: 3x3, 3x3, 2x2 pool /2, 3x3, 3x3": [(3, 1), (3, 1), (2, 2), (3, 1), (3, 1)],
     "ResNet stem: 7x7/2, 3x3 max-pool /2": [(7, 2), (3, 2)],
@@ -468,41 +469,41 @@ for name, layers in stems.items():
     assert r == footprint([(k, s, 1) for k, s in layers], size=128)
     print(f"{name:38s} receptive field {r}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The dilated stack of section 4 (3-tap kernels, dilations 1, 2, 4), drawn in 1-D: follow the orange cells
 # down from the outlined output of layer 3. In each layer the cells read lie as far apart as the dilation of
 # the layer above (4 in layer 2, 2 in layer 1), with white gaps between them; only the undilated layer 1
 # closes the gaps, so the output reads every input cell from 1 to 15: r = 15.
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 # as assets/figures/02-receptive-field-dilated.png
 display(figures.draw("02-receptive-field-dilated"))
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 explorers.ReceptiveFieldExplorer()
 
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises
 # **Exercise 1 (easy).** Write `output_size(size, kernel_size, stride, padding, dilation)`, the output length of
 # a convolution as PyTorch computes it (`padding` is an int here).
 
-# %% nbgrader={"grade": false, "grade_id": "output_size", "locked": false, "schema_version": 3, "solution": true, "task": false} tags=["solution"]
+# %% nbgrader={"grade": false, "grade_id": "output_size", "locked": false, "schema_version": 3, "solution": true, "task": false} slideshow={"slide_type": "notes"} tags=["solution"]
 def output_size(size, kernel_size, stride, padding, dilation):
     ### BEGIN SOLUTION
     return (size + 2 * padding - dilation * (kernel_size - 1) - 1) // stride + 1
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "check_output_size", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false} tags=["exercise"]
+# %% nbgrader={"grade": true, "grade_id": "check_output_size", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false} slideshow={"slide_type": "fragment"} tags=["exercise"]
 exercises.check_output_size(output_size)
 
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **Exercise 2 (medium).** Write `same_padding(kernel_size, dilation)` returning `(left, right)`: the zeros
 # PyTorch adds for `padding="same"` (stride 1), split the way PyTorch splits them.
 
-# %% nbgrader={"grade": false, "grade_id": "my_same_padding", "locked": false, "schema_version": 3, "solution": true, "task": false} tags=["solution"]
+# %% nbgrader={"grade": false, "grade_id": "my_same_padding", "locked": false, "schema_version": 3, "solution": true, "task": false} slideshow={"slide_type": "notes"} tags=["solution"]
 def my_same_padding(kernel_size, dilation):
     ### BEGIN SOLUTION
     total = dilation * (kernel_size - 1)
@@ -510,30 +511,30 @@ def my_same_padding(kernel_size, dilation):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "check_same_padding", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false} tags=["exercise"]
+# %% nbgrader={"grade": true, "grade_id": "check_same_padding", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false} slideshow={"slide_type": "fragment"} tags=["exercise"]
 exercises.check_same_padding(my_same_padding)
 
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **Exercise 3 (harder).** Write `transposed_size(size, kernel_size, stride, padding, output_padding)`, the
 # output length of `nn.ConvTranspose1d` (relationship 14, dilation 1).
 
-# %% nbgrader={"grade": false, "grade_id": "transposed_size", "locked": false, "schema_version": 3, "solution": true, "task": false} tags=["solution"]
+# %% nbgrader={"grade": false, "grade_id": "transposed_size", "locked": false, "schema_version": 3, "solution": true, "task": false} slideshow={"slide_type": "notes"} tags=["solution"]
 def transposed_size(size, kernel_size, stride, padding, output_padding):
     ### BEGIN SOLUTION
     return stride * (size - 1) + output_padding + kernel_size - 2 * padding
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "check_transposed_output_size", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false} tags=["exercise"]
+# %% nbgrader={"grade": true, "grade_id": "check_transposed_output_size", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false} slideshow={"slide_type": "fragment"} tags=["exercise"]
 exercises.check_transposed_output_size(transposed_size)
 
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **Exercise 4 (harder).** Write `my_receptive_field(layers)` for a chain of `(kernel_size, stride)` layers,
 # first layer first (no dilation), as section 8 derives it, and check it on the stems of section 8.
 
-# %% nbgrader={"grade": false, "grade_id": "my_receptive_field", "locked": false, "schema_version": 3, "solution": true, "task": false} tags=["solution"]
+# %% nbgrader={"grade": false, "grade_id": "my_receptive_field", "locked": false, "schema_version": 3, "solution": true, "task": false} slideshow={"slide_type": "notes"} tags=["solution"]
 def my_receptive_field(layers):
     ### BEGIN SOLUTION
     field, jump = 1, 1
@@ -544,10 +545,10 @@ def my_receptive_field(layers):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "check_receptive_field", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false} tags=["exercise"]
+# %% nbgrader={"grade": true, "grade_id": "check_receptive_field", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false} slideshow={"slide_type": "fragment"} tags=["exercise"]
 exercises.check_receptive_field(my_receptive_field)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
 # - $o = \lfloor (i + 2p - d(k-1) - 1)/s \rfloor + 1$: the effective kernel $d(k-1)+1$ must fit in the padded
 #   input, and stride keeps every $s$-th start position.

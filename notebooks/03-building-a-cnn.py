@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # # 03 · Building and training a CNN
 #
 # Lessons 01 and 02 took one convolution apart. A network stacks many of them, each with many input and many
@@ -35,7 +35,7 @@
 #
 # Every number below is printed by a code cell, and every formula is checked against PyTorch by an `assert`.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 # %matplotlib inline
 import math
 import time
@@ -57,12 +57,12 @@ torch.manual_seed(0)
 torch.set_printoptions(precision=3, sci_mode=False)
 device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 # NBVAL_IGNORE_OUTPUT
 # the device depends on the machine running the lesson (a GPU when there is one)
 print(f"torch {torch.__version__} on {device}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. Channels
 #
 # ### 1.1 One kernel per (output, input) pair
@@ -76,7 +76,7 @@ print(f"torch {torch.__version__} on {device}")
 # So the weight tensor has shape $(C_{out}, C_{in}, k_h, k_w)$. Let us rebuild an `nn.Conv2d` output from
 # single-channel correlations (`ops.correlate2d`, lesson 01), one pair at a time:
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 conv = nn.Conv2d(in_channels=3, out_channels=4, kernel_size=3)
 x = torch.randn(1, 3, 6, 6)
 weight, bias = conv.weight.detach(), conv.bias.detach()
@@ -91,7 +91,7 @@ with torch.no_grad():
 assert torch.allclose(by_pairs, y[0], atol=1e-5)
 print("output:", tuple(y.shape), "= (batch, out_channels, 6 - 3 + 1, 6 - 3 + 1)")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### 1.2 1×1 convolutions
 # With $k = 1$ a kernel is a single number per (output, input) pair, so a 1×1 convolution mixes the channels
 # of each pixel and never looks at its neighbours: at every pixel it applies the same linear map, a
@@ -99,7 +99,7 @@ print("output:", tuple(y.shape), "= (batch, out_channels, 6 - 3 + 1, 6 - 3 + 1)"
 # channels. Lin, Chen and Yan used 1×1 convolutions this way in "Network in Network" (arXiv 1312.4400, 2013);
 # Inception and ResNet use them to shrink or grow the number of channels cheaply (lesson 04).
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 pointwise = nn.Conv2d(8, 4, kernel_size=1)
 x = torch.randn(2, 8, 5, 5)
 W = pointwise.weight.detach().view(4, 8)  # (out, in, 1, 1) -> (out, in): one matrix
@@ -116,7 +116,7 @@ assert torch.allclose(y, per_pixel, atol=1e-6) and torch.allclose(y, as_linear, 
 print("weight:", tuple(pointwise.weight.shape), "| parameters:", sum(p.numel() for p in pointwise.parameters()),
       "= 8 * 4 + 4, the same as nn.Linear(8, 4):", sum(p.numel() for p in linear.parameters()))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### 1.3 Groups and depthwise convolutions
 # `groups=g` splits the input channels and the output channels into $g$ groups, and each output group only
 # sees its own input group: the layer is $g$ independent convolutions side by side, each from $C_{in}/g$ to
@@ -126,7 +126,7 @@ print("weight:", tuple(pointwise.weight.shape), "| parameters:", sum(p.numel() f
 # variant of Krizhevsky's "One weird trick for parallelizing convolutional neural networks", arXiv:1404.5997,
 # without groups, as torchvision builds it.)
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 grouped = nn.Conv2d(8, 16, kernel_size=3, padding=1, groups=4)
 x = torch.randn(1, 8, 6, 6)
 print("weight:", tuple(grouped.weight.shape), "= (16 outputs, 8 / 4 = 2 inputs each, 3, 3)")
@@ -146,14 +146,14 @@ with torch.no_grad():
 print("output channels that react to input channel 0:", changed.nonzero().flatten().tolist())
 assert changed.nonzero().flatten().tolist() == [0, 1, 2, 3]
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # With as many groups as input channels (`groups=in_channels`), each channel is filtered by its own kernel(s)
 # and nothing is mixed: a **depthwise** convolution. Followed by a 1×1 (**pointwise**) convolution that does
 # the mixing, it makes a **depthwise separable** convolution, the building block of MobileNet (Howard et al.,
 # arXiv 1704.04861, 2017) and Xception (Chollet, CVPR 2017). It maps the same input shape to the same output
 # shape as a full convolution, with far fewer parameters:
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 depthwise = nn.Conv2d(8, 8, kernel_size=3, padding=1, groups=8)
 x = torch.randn(8, 7, 7)
 with torch.no_grad():
@@ -174,13 +174,13 @@ print(f"8 -> 16 channels, 3x3: full convolution {n_params(full):,} parameters, "
       f"depthwise + pointwise {n_params(separable[0])} + {n_params(separable[1])} = {n_params(separable)}")
 assert separable(x[None]).shape == full(x[None]).shape == (1, 16, 7, 7)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Fewer parameters means fewer functions: a separable convolution is a full convolution whose kernels are
 # restricted. Written as one 3×3 convolution, its kernel from input channel $i$ to output channel $o$ is the
 # pointwise weight times the depthwise kernel, $w[o, i] = p[o, i]\, d[i]$: all 16 kernels that read channel $i$
 # are multiples of one 3×3 pattern. A full convolution can give each of them its own pattern:
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 with torch.no_grad():
     spatial = depthwise.weight[:, 0]  # (8, 3, 3): one pattern per input channel
     mixing = separable[1].weight[:, :, 0, 0]  # (16, 8)
@@ -193,7 +193,7 @@ print("rank of the 16 kernels reading each input channel (as a 16x9 matrix):")
 print("  separable:", ranks_separable, "| full:", ranks_full)
 assert set(ranks_separable) == {1} and set(ranks_full) == {9}
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### 1.4 Counting parameters
 # Putting it together: every output channel has $\frac{C_{in}}{g} \cdot k_h \cdot k_w$ weights and one bias,
 # so a convolution layer has
@@ -205,7 +205,7 @@ assert set(ranks_separable) == {1} and set(ranks_full) == {9}
 # and output position, does grow with the image (printed below the table). The formula, `arithmetic.conv_parameter_count`, PyTorch's
 # own count and `torchinfo.summary` agree on a range of layers:
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 layers = [  # (in, out, kernel, groups)
     (3, 8, 3, 1),
     (8, 16, 3, 1),
@@ -231,7 +231,7 @@ for size in (8, 224):
     assert macs == 3 * 3 * 3 * 8 * size * size  # weights per output channel x channels x positions
     print(f"3 -> 8 channels, 3x3, on {size}x{size}: {n_params(layer)} parameters, {macs:,} multiply-adds")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. A small CNN whose shapes are computed
 #
 # A typical small CNN is a few **conv blocks** (convolution, nonlinearity, pooling) that turn the image into a
@@ -243,27 +243,27 @@ for size in (8, 224):
 # The reference configuration: 3×32×32 input, conv channels (8, 16), 3×3 kernels with `"same"` padding, ReLU,
 # 2×2 max-pooling after each block, one hidden layer of 32, and 10 classes.
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 model = models.SimpleCNN(
     in_channels=3, conv_channels=(8, 16), kernel_size=3, padding="same", pool=2, hidden=(32,), num_classes=10,
     input_size=32,
 )
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # `shape_trace()` lists every layer's output shape, worked out by arithmetic before any tensor flows,
 # `shape_table()` adds each layer's parameter count by formula, and `figures.simple_cnn` draws the network
 # with those shapes (`print(model)` and `torchinfo.summary(model, ...)` list the same layers, without the
 # shapes or with them measured by a forward pass):
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 print(model.shape_table())
 display(figures.simple_cnn(model))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The two convolutions follow the formula of section 1.4; a linear layer from $n$ to $m$ features has
 # $(n + 1)\,m$ parameters. Added up, and checked against PyTorch and `torchinfo`:
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 flat = model.flatten_size  # 16 channels x 8 x 8, from the trace
 by_formula = {
     "block1.conv": arithmetic.conv_parameter_count(3, 8, 3),
@@ -281,11 +281,11 @@ assert total == 34_522 == n_params(model) == summary.total_params
 share = by_formula["classifier.fc1"] / total
 print(f"the first linear layer holds {share:.0%} of the parameters: it sees all {flat:,} flattened features")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The trace is a promise about shapes; a forward pass keeps it. Hooks record every layer's real output shape
 # for a batch of two images, and each one equals the trace:
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 seen = {}
 
 
@@ -309,12 +309,12 @@ for name, shape in trace[1:]:
 print(f"all {len(trace) - 1} layer shapes agree with a forward pass; logits: {tuple(logits.shape)}")
 print(" -> ".join("x".join(map(str, shape)) for name, shape in trace if not name.endswith(".act")))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Because the sizes are computed, other configurations need no arithmetic by hand. A 4×4 kernel on a 30×30
 # image: with `"same"` padding an even kernel needs 3 zeros in total per axis, which PyTorch splits as 1
 # before and 2 after (lesson 02), and the pools round 15 down to 7:
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 even = models.SimpleCNN(kernel_size=4, input_size=30)
 with warnings.catch_warnings():
     # PyTorch notes that an even kernel with padding="same" makes it pad a copy of the input: a speed remark
@@ -325,18 +325,18 @@ print("'same' padding of a 4-tap kernel (before, after):", arithmetic.same_paddi
 print(even.shape_table())
 assert out.shape == (2, 10) and even.flatten_size == 16 * 7 * 7
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # And a configuration that cannot work (four 2×2 pools on an 8×8 image would need a 1×1 map to be halved) is
 # refused when the model is built, with a message that names the layer, the sizes and what would fit, rather
 # than a shape error deep inside the first forward pass:
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 try:
     models.SimpleCNN(in_channels=1, input_size=8, conv_channels=(8, 16, 32, 64))
 except ValueError as error:
     print("ValueError:", error)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. One training step, by hand
 #
 # Training repeats four steps: the **forward pass** computes the logits, the **loss** measures how wrong they
@@ -350,7 +350,7 @@ except ValueError as error:
 # must **not** end with a softmax of its own. Here is a batch of four random images, and the loss computed
 # three ways:
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 torch.manual_seed(0)
 model = models.SimpleCNN().to(device)
 images = torch.randn(4, 3, 32, 32).to(device)  # drawn on the CPU: the same batch on every device
@@ -364,7 +364,7 @@ by_hand = (torch.logsumexp(logits, dim=1) - logits[rows, labels]).mean()  # -log
 assert torch.allclose(loss, by_log_softmax) and torch.allclose(loss, by_hand)
 print("logits:", tuple(logits.shape), "| loss:", round(loss.item(), 3), "| ln 10 =", round(math.log(10), 3))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Before training, the logits are small and nearly equal, so each class gets a probability near 1/10 and the
 # loss is close to $\ln 10$: a network that knows nothing should be exactly this unsure.
 #
@@ -372,20 +372,20 @@ print("logits:", tuple(logits.shape), "| loss:", round(loss.item(), 3), "| ln 10
 # `loss.backward()` fills `.grad` of every parameter with $\partial\,\text{loss} / \partial\,\text{parameter}$.
 # A gradient has one entry per parameter entry, so it has the parameter's shape:
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 model.zero_grad()
 loss.backward()
 for name, p in model.named_parameters():
     assert p.grad is not None and p.grad.shape == p.shape
     print(f"{name:24s} parameter {str(tuple(p.shape)):16s} gradient {tuple(p.grad.shape)}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### 3.3 Optimizer step
 # Plain stochastic gradient descent (SGD) changes each parameter $w$ to $w - \eta\,\partial L/\partial w$,
 # with learning rate $\eta$. After `optimizer.step()` every weight has moved by exactly $-\eta$ times its
 # gradient (PyTorch computes it as `w.add(grad, alpha=-lr)`), and the loss on the same batch went down:
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 lr = 0.1
 optimizer = torch.optim.SGD(model.parameters(), lr=lr)
 before = {name: p.detach().clone() for name, p in model.named_parameters()}
@@ -403,7 +403,7 @@ with torch.no_grad():
 print(f"loss on the same batch: {loss.item():.3f} before the step, {after.item():.3f} after")
 assert after < loss
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # The parameters that did not move had a gradient of exactly 0: for example, the weights into a hidden unit
 # whose ReLU was off for all four images. In practice, `fit` repeats these steps over mini-batches for several
 # epochs, with the Adam-style optimizer AdamW instead of plain SGD.
@@ -419,9 +419,9 @@ assert after < loss
 # $\text{bound} = 1/\sqrt{\text{fan\_in}}$. The bias is drawn from $U(-1/\sqrt{\text{fan\_in}}, 1/\sqrt{\text{fan\_in}})$,
 # so it does not start at zero. A uniform distribution on $[-B, B]$ has variance $B^2/3$, so the weights have
 # variance $1/(3\,\text{fan\_in})$: a sixth of the $2/\text{fan\_in}$ that He et al. derive for ReLU networks.
-# Lesson 06 shows what that scale does to a deep stack.
+# [Lesson 06](06-training-well.ipynb), section 1, shows what that scale does to a deep stack.
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 a = math.sqrt(5)
 gain = nn.init.calculate_gain("leaky_relu", a)
 assert math.isclose(gain, math.sqrt(2 / (1 + a**2))) and math.isclose(gain, math.sqrt(1 / 3))
@@ -429,11 +429,11 @@ for fan_in in (27, 72, 1024, 2304):
     assert math.isclose(gain * math.sqrt(3 / fan_in), 1 / math.sqrt(fan_in))
 print(f"gain = {gain:.6f} = sqrt(1/3); bound = gain * sqrt(3 / fan_in) = 1 / sqrt(fan_in)")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # A large layer shows it empirically. A uniform distribution on $[-B, B]$ has standard deviation $B/\sqrt 3$,
 # and with a million draws the largest $|w|$ comes within a hair of $B$:
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 torch.manual_seed(0)
 big = nn.Conv2d(256, 512, kernel_size=3)
 w, b = big.weight.detach(), big.bias.detach()
@@ -456,14 +456,14 @@ by_hand_b = torch.empty(512).uniform_(-bound, bound)
 assert torch.allclose(w, by_hand_w) and torch.allclose(b, by_hand_b)
 print("torch's initial weights and biases = uniform(-1/sqrt(fan_in), 1/sqrt(fan_in)), drawn by hand")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 5. Training on handwritten digits
 #
 # scikit-learn ships a set of handwritten digits (`load_digits`, no download): small 8×8 grayscale images, each
 # pixel counting how much ink fell in a 4×4 block of the original scan. `data.load_digits_split` scales them
 # to [0, 1] and splits them once and for all, stratified, into a training and a test set:
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 split = data.load_digits_split()
 print("train:", tuple(split.train_images.shape), "| test:", tuple(split.test_images.shape))
 print("total:", len(split.train_labels) + len(split.test_labels), "images; values in",
@@ -478,42 +478,42 @@ for digit, ax in enumerate(axes):
     ax.set_axis_off()
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The network for them is a `SimpleCNN` sized for 8×8 inputs (`train.DIGITS_CNN`): two 3×3 conv blocks with
 # 32 and 64 channels, one 2×2 pool (pooling twice would leave only 2×2), and a hidden layer of 128.
 # `train.train_digits_cnn` trains it with `train.DIGITS_TRAINING`: AdamW with a one-cycle learning-rate
 # schedule, a little label smoothing and weight decay, and each epoch every training digit shifted at random
 # by up to one pixel (augmentation). Its recipe and shapes:
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 print("DIGITS_CNN:", train.DIGITS_CNN)
 print("DIGITS_TRAINING:", train.DIGITS_TRAINING)
 print(train.digits_cnn().shape_table())
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Training takes a few seconds (the bar below shows each epoch's loss and accuracies; its timings vary, so this
 # cell's output is not compared when the notebook runs as a test). Training is seeded, and on the CPU it repeats
 # exactly, so the results printed after it are the same on every run.
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 # NBVAL_IGNORE_OUTPUT
 # the progress bar is a widget whose timings differ from run to run
 start = time.perf_counter()
 digits_model, history = train.train_digits_cnn(progress=True, device=device)
 print(f"trained in {time.perf_counter() - start:.1f} s on {device}")
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 accuracy = history.test_accuracy[-1]
 n_test = len(split.test_labels)
 print(f"{history.epochs} epochs; test accuracy {accuracy:.4f} ({round(accuracy * n_test)} of {n_test} test digits)")
 assert accuracy == train.evaluate(digits_model, *split.test)
 assert accuracy >= 0.993
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 fig = train.plot_history(history)
 display(fig)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The test accuracy climbs in a few epochs and then settles while the loss keeps falling, towards a floor that
 # is not zero: with label smoothing $\varepsilon$ the target gives the right class $1 - \varepsilon +
 # \varepsilon/C$ and every other class $\varepsilon/C$, and no prediction can do better than the entropy of that
@@ -523,7 +523,7 @@ display(fig)
 # Is a CNN needed at all? A classical baseline on the same split: a support vector machine with an RBF kernel
 # (scikit-learn's `SVC` with its defaults) on the 64 pixel values.
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 epsilon, classes = train.DIGITS_TRAINING["label_smoothing"], 10
 target = torch.full((classes,), epsilon / classes)
 target[0] += 1 - epsilon
@@ -533,13 +533,13 @@ assert floor < history.train_loss[-1]
 assert math.isclose(F.cross_entropy(torch.log(target)[None], torch.tensor([0]), label_smoothing=epsilon).item(), floor,
                     rel_tol=1e-5)
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 svc = SVC().fit(split.train_images.flatten(1).numpy(), split.train_labels.numpy())
 svc_accuracy = svc.score(split.test_images.flatten(1).numpy(), split.test_labels.numpy())
 print(f"test accuracy: SVC {svc_accuracy:.4f} | CNN {accuracy:.4f}")
 print(f"test digits wrong: SVC {round((1 - svc_accuracy) * n_test)} | CNN {round((1 - accuracy) * n_test)}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # On tiny, centred 8×8 digits a classical method is already strong, and the CNN's lead is a handful of
 # digits. Its advantages, weight sharing and pooling, matter more as images grow. An RBF-kernel SVC scores a
 # digit by its distance, pixel by pixel, to stored training digits, so the same stroke one pixel to the side
@@ -553,7 +553,7 @@ print(f"test digits wrong: SVC {round((1 - svc_accuracy) * n_test)} | CNN {round
 # are larger where there is ink, so a red (positive) weight raises the channel's response to ink under it and a
 # blue (negative) weight lowers it:
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 # section 6 reads digits_model and split, trained and loaded in section 5
 filters = digits_model.block1.conv.weight.detach().cpu()[:, 0]  # (32, 3, 3)
 limit = filters.abs().max().item()
@@ -565,13 +565,13 @@ for channel, ax in enumerate(axes.flat):
 fig.suptitle(f"block1.conv: {tuple(filters.shape)} kernels, one colour scale (|w| up to {limit:.2f})", fontsize=10)
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### 6.2 Feature maps
 # Each filter, slid over a digit, gives a feature map: where in the image its pattern occurs.
 # `features.feature_maps` runs the network once on an image and keeps the output of every layer that makes
 # feature maps. For the first test digit, all 32 maps after the first ReLU:
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 maps = features.feature_maps(digits_model, split.test_images[0])
 print({name: tuple(m.shape) for name, m in maps.items()})
 with torch.no_grad():  # the same as running the layers by hand
@@ -589,7 +589,7 @@ for ax in axes.flat:
 fig.suptitle("block1.act: the 32 feature maps after the first ReLU (each on its own scale, dark = 0)", fontsize=10)
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The explorer shows any layer for any test digit, every channel at once. Move **image** to change the digit
 # and **layer** to go deeper (`conv` is the raw correlation, signed; `act` after the ReLU; `pool` after the
 # max-pool): the grid on the right shows all the layer's channels, row by row, on one colour scale for the
@@ -597,15 +597,15 @@ plt.show()
 # large in the middle, on its own scale, and outlined in the grid; its range follows the layer. Red is
 # positive, blue negative, white 0.
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 explorers.FeatureMapExplorer(digits_model, split.test_images, split.test_labels)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### 6.3 Mistakes
 # The test digits the network gets wrong, and the correct answers it was least sure of (the smallest
 # probability given to the predicted class):
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 with torch.no_grad():
     probabilities = F.softmax(digits_model(split.test_images.to(device)), dim=1).cpu()
 predicted = train.predict(digits_model, split.test_images)
@@ -625,12 +625,12 @@ for ax, (index, is_wrong) in zip(np.atleast_1d(axes), shown, strict=True):
     ax.set_axis_off()
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### 6.4 Confusion matrix
 # Row $t$, column $p$ counts the test digits of class $t$ predicted as $p$; the diagonal holds the correct
 # ones. Computed twice, by scikit-learn and by counting pairs with `torch.bincount`:
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 matrix = confusion_matrix(split.test_labels.numpy(), predicted.numpy(), labels=list(range(10)))
 pairs = torch.bincount(split.test_labels * 10 + predicted, minlength=100).view(10, 10)
 assert (matrix == pairs.numpy()).all()
@@ -647,7 +647,7 @@ for t in range(10):
 ax.set(xticks=range(10), yticks=range(10), xlabel="predicted", ylabel="true", title="confusion matrix (test digits)")
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 7. Translation equivariance
 #
 # A convolution applies the same kernel at every position, so moving the input moves the output by the same
@@ -656,7 +656,7 @@ plt.show()
 # come in from the other side, and the zero padding meets different pixels. Away from the borders it holds
 # exactly. A 5×5 convolution on the lesson-01 photo, shifted 3 pixels right and 2 up, either before or after:
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 photo = data.load_photo("china.jpg", size=64)[None, None]  # (1, 1, 64, 64)
 torch.manual_seed(0)
 conv5 = nn.Conv2d(1, 4, kernel_size=5, padding="same")
@@ -671,13 +671,13 @@ print(f"largest difference: {difference[inner].max():.1e} at least {margin} pixe
       f"{difference.max():.2f} anywhere")
 assert torch.allclose(shift_then_conv[inner], conv_then_shift[inner], atol=1e-6)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # A ReLU acts pixel by pixel, so it keeps the equivariance. A 2×2 max-pool with stride 2 keeps it only for
 # shifts by a multiple of 2: a shift by 2 pixels before the pool is a shift by 1 after it, but a shift by 1
 # changes which pixels share a window. (Azulay and Weiss measure how such subsampling makes real CNNs sensitive
 # to one-pixel shifts: *JMLR* 20, 2019, arXiv 1805.12177.)
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 pool = nn.MaxPool2d(2)
 with torch.no_grad():
     features_map = torch.relu(conv5(photo))
@@ -693,7 +693,7 @@ print(f"shift by 1, then pool vs pool, then shift by 0 or 1: largest difference 
 assert even[inner_pooled].max() == 0 and odd > 0.1
 
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Equivariance of the feature maps turns into **invariance** of the prediction if the network forgets *where*
 # a feature was: global average pooling (Lin, Chen and Yan, "Network in Network", 2013) averages each channel's
 # map into one number, wherever its activity lies. A flattened head, or an MLP on raw pixels, instead gives
@@ -709,7 +709,7 @@ assert even[inner_pooled].max() == 0 and odd > 0.1
 # sideways one hardly any (the table reports how much). The digits CNN of section 5 is listed for comparison; it
 # has a flattened head but saw random one-pixel shifts during training.
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 # uses split and digits_model from section 5
 MOVES = {
     "none": [(0, 0)],
@@ -758,7 +758,7 @@ assert gap_acc["vertical 1"] < gap_acc["sideways 1"] and flat_acc["vertical 1"] 
 assert min(digits_acc["sideways 1"], digits_acc["vertical 1"]) > 0.97 and digits_acc["vertical 2"] < 0.8
 
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # Unshifted, the three networks are about equally good. A sideways shift of one pixel pushes almost no ink out
 # of the frame, yet all three lose accuracy, so leaving ink behind is not the main cause. The MLP loses about
 # half: the weights it learned for each pixel now see a neighbouring pixel's ink. The CNN with a flattened head
@@ -785,7 +785,7 @@ assert min(digits_acc["sideways 1"], digits_acc["vertical 1"]) > 0.97 and digits
 # learnable values of `nn.Conv2d(in_channels, out_channels, kernel_size, bias=bias, groups=groups)` for a square
 # `kernel_size`. No PyTorch: use the formula of section 1.4.
 
-# %% tags=["solution"]
+# %% nbgrader={"grade": false, "grade_id": "parameters", "locked": false, "schema_version": 3, "solution": true, "task": false} slideshow={"slide_type": "notes"} tags=["solution"]
 def parameters(in_channels, out_channels, kernel_size, bias, groups):
     ### BEGIN SOLUTION
     weights = in_channels // groups * kernel_size * kernel_size * out_channels
@@ -793,18 +793,18 @@ def parameters(in_channels, out_channels, kernel_size, bias, groups):
     ### END SOLUTION
 
 
-# %% tags=["exercise"]
+# %% nbgrader={"grade": true, "grade_id": "check_conv_parameter_count", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false} slideshow={"slide_type": "fragment"} tags=["exercise"]
 exercises.check_conv_parameter_count(parameters)
 
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **Exercise 2 (medium).** Write `flatten_size(size, conv_channels, kernel_size, padding, pool)`: the number of
 # features that reach the first linear layer of a CNN whose square `size`×`size` input goes through one block
 # per entry of `conv_channels`, each a `kernel_size` convolution (stride 1, `padding` zeros on every side) with
 # that many output channels followed, unless `pool` is `None`, by a `pool`×`pool` max-pool. Use the output-size
 # formulas of lesson 02; `SimpleCNN.flatten_size` is the answer to compare with, so do not call it.
 
-# %% tags=["solution"]
+# %% nbgrader={"grade": false, "grade_id": "flatten_size", "locked": false, "schema_version": 3, "solution": true, "task": false} slideshow={"slide_type": "notes"} tags=["solution"]
 def flatten_size(size, conv_channels, kernel_size, padding, pool):
     ### BEGIN SOLUTION
     for _ in conv_channels:
@@ -815,17 +815,17 @@ def flatten_size(size, conv_channels, kernel_size, padding, pool):
     ### END SOLUTION
 
 
-# %% tags=["exercise"]
+# %% nbgrader={"grade": true, "grade_id": "check_flatten_size", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false} slideshow={"slide_type": "fragment"} tags=["exercise"]
 exercises.check_flatten_size(flatten_size)
 
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **Exercise 3 (harder).** Write `cross_entropy(logits, labels)` without `F.cross_entropy`, `log_softmax` or
 # `logsumexp`: the mean over the batch of $-\log p_{y}$, where $p$ is the softmax of a row of `logits` (shape
 # `(N, C)`) and $y$ its label. It must also work for logits like 1000, where `exp` overflows: subtracting the
 # same number from every logit of a row does not change its softmax.
 
-# %% tags=["solution"]
+# %% nbgrader={"grade": false, "grade_id": "cross_entropy", "locked": false, "schema_version": 3, "solution": true, "task": false} slideshow={"slide_type": "notes"} tags=["solution"]
 def cross_entropy(logits, labels):
     ### BEGIN SOLUTION
     top = logits.max(dim=1, keepdim=True).values  # take each row's largest logit out before exp
@@ -835,10 +835,10 @@ def cross_entropy(logits, labels):
     ### END SOLUTION
 
 
-# %% tags=["exercise"]
+# %% nbgrader={"grade": true, "grade_id": "check_cross_entropy", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false} slideshow={"slide_type": "fragment"} tags=["exercise"]
 exercises.check_cross_entropy(cross_entropy)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
 #
 # - A convolution layer holds one $k_h \times k_w$ kernel per (output, input) channel pair: weight shape

@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # # 04 · Classic architectures
 #
 # Between 1998 and 2022 a handful of papers changed how convolutional networks are put together. Each one
@@ -31,7 +31,7 @@
 # Every number below is computed by the cell above it, and every formula is checked by an `assert` against
 # the module it describes, so if this notebook runs, what it says is true.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 # %matplotlib inline
 import math
 
@@ -45,13 +45,13 @@ from cnn_lessons import arithmetic, block_diagrams, exercises, explorers, figure
 torch.manual_seed(0)
 device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 # NBVAL_IGNORE_OUTPUT
 # the device depends on the machine running the lesson (a GPU when there is one)
 print(f"torch {torch.__version__} on {device}")
 
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. A short history
 #
 # | Year | Network | Where | Key idea | Paper |
@@ -78,7 +78,7 @@ print(f"torch {torch.__version__} on {device}")
 # `models.lenet5` is the usual modern simplification of LeNet-5, and `models.alexnet` is the single-GPU
 # variant that torchvision builds, not the two-GPU network of 2012.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. The building blocks
 #
 # Each block below is a small `nn.Module` from `cnn_lessons.models`. For each one we draw it, say what it
@@ -95,7 +95,7 @@ print(f"torch {torch.__version__} on {device}")
 # In the diagrams, blue boxes are ordinary convolutions, green ones depthwise convolutions, yellow ones
 # pooling and grey ones normalisation; orange arrows are shortcuts.
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 def show_block(spec):
     # a block diagram at its natural size (drawing.diagram_size), drawn as assets/figures has it (cnn_lessons.figures)
     display(figures.block_diagram(spec))
@@ -115,7 +115,7 @@ def n_params(module):
     return sum(p.numel() for p in module.parameters())
 
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### 2.1 The residual basic block (ResNet)
 #
 # Stacking more plain layers eventually makes a network *worse*, even on its training data: He et al.
@@ -128,14 +128,14 @@ def n_params(module):
 # "Identity mappings in deep residual networks", arXiv:1603.05027). ResNet-18 and ResNet-34 use this *basic block*: two 3×3 convolutions,
 # each followed by batch norm.
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 show_block(block_diagrams.basic_block_spec(64))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # When a block halves the spatial size and changes the channel count, $x$ no longer has the shape of $F(x)$;
 # the shortcut then becomes a 1×1 convolution with stride 2 (plus batch norm), a *projection*.
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 basic = conv(64, 64, 3) + norm(64) + conv(64, 64, 3) + norm(64)
 assert basic == n_params(models.BasicBlock(64, 64))
 print(f"BasicBlock 64 -> 64:            2 x (3*3*64*64 + 2*64) = {basic:,}")
@@ -145,12 +145,12 @@ downsampling = conv(64, 128, 3) + norm(128) + conv(128, 128, 3) + norm(128) + pr
 assert downsampling == n_params(models.BasicBlock(64, 128, stride=2))
 print(f"BasicBlock 64 -> 128, stride 2: {downsampling:,}, of which the projection shortcut {projection:,}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The shortcut really does make "do nothing" easy. Set the last batch norm's scale $\gamma$ to zero: its
 # output is then its shift $\beta$, which starts at zero too, so $F(x) = 0$ and the block hands back its
 # input (a non-negative one, which the final ReLU leaves alone):
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 block = models.BasicBlock(64, 64).eval()
 nn.init.zeros_(block.bn2.weight)  # gamma = 0 ...
 assert torch.equal(block.bn2.bias, torch.zeros(64))  # ... and beta = 0 (its initial value): F(x) = 0
@@ -159,7 +159,7 @@ with torch.no_grad():
     assert torch.equal(block(x), x)
 print("F(x) = 0  ->  block(x) == x:", True)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### 2.2 The bottleneck block (ResNet-50 and deeper)
 #
 # Deeper ResNets spend their parameters more carefully: inside a block that carries $4w$ channels, a 1×1
@@ -169,11 +169,11 @@ print("F(x) = 0  ->  block(x) == x:", True)
 # projection shortcut because it turns 64 channels into 256. Every later block of the stage reads 256 channels
 # and shrinks them to 64.
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 show_block(block_diagrams.bottleneck_spec(64, 64))
 
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 def bottleneck(c_in, width, projection):
     c_out = 4 * width
     total = conv(c_in, width, 1) + norm(width)  # reduce
@@ -192,7 +192,7 @@ print(f"Bottleneck 256 -> 256 (identity):       {later:,}")
 two_3x3 = 2 * (conv(256, 256, 3) + norm(256))
 print(f"two 3x3 convolutions on 256 channels:   {two_3x3:,} ({two_3x3 / later:.1f} x as many)")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### 2.3 The Inception module (GoogLeNet)
 #
 # Which kernel size is right for a layer: 1×1, 3×3, 5×5? An Inception module does not choose. It runs
@@ -202,10 +202,10 @@ print(f"two 3x3 convolutions on 256 channels:   {two_3x3:,} ({two_3x3 / later:.1
 # the "5×5" branch really uses a 3×3 kernel and every convolution has batch norm, which came out after the
 # paper.
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 show_block(block_diagrams.inception_spec())
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 ch1, red3, ch3, red5, ch5, pool_proj = models.GOOGLENET_INCEPTIONS["3a"]
 c_in = 192
 branch1 = conv(c_in, ch1, 1) + norm(ch1)
@@ -224,7 +224,7 @@ print(f"output {tuple(out.shape)}: {ch1} + {ch3} + {ch5} + {pool_proj} = {out.sh
 direct, reduced = conv(c_in, ch3, 3), conv(c_in, red3, 1) + conv(red3, ch3, 3)
 print(f"the 3x3 branch: {direct:,} weights straight on 192 channels, {reduced:,} after the 1x1 reduction")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### 2.4 The dense block and the transition (DenseNet)
 #
 # A ResNet block *adds* its output to its input. A DenseNet layer instead *concatenates* its few new
@@ -235,11 +235,11 @@ print(f"the 3x3 branch: {direct:,} weights straight on 192 channels, {reduced:,}
 # *transition* halves the channels with a 1×1 convolution and the size with 2×2 average pooling. Drawn here
 # with two layers; DenseNet-121's blocks have 6, 12, 24 and 16.
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 show_block(block_diagrams.dense_block_spec(64, growth_rate=32, num_layers=2))
 
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 def dense_layer(c_in, growth=32, bn_size=4):
     wide = bn_size * growth
     return norm(c_in) + conv(c_in, wide, 1) + norm(wide) + conv(wide, growth, 3)
@@ -257,7 +257,7 @@ transition = norm(256) + conv(256, 128, 1)
 assert transition == n_params(models.Transition(256, 128))
 print(f"transition 256 -> 128: {transition:,} parameters")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### 2.5 The depthwise separable convolution (MobileNet, Xception)
 #
 # An ordinary 3×3 convolution does two jobs at once: it looks at a 3×3 neighbourhood, and it mixes all input
@@ -267,15 +267,15 @@ print(f"transition 256 -> 128: {transition:,} parameters")
 # from these; Xception arrived at the same operation by following the Inception idea to its end (one branch
 # per channel).
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 show_block(block_diagrams.depthwise_separable_spec(32, 64))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Weights of the two (without batch norm): $9\,c_{in} c_{out}$ for the standard convolution,
 # $9\,c_{in} + c_{in} c_{out}$ for the separable one, a ratio of $\frac{1}{c_{out}} + \frac{1}{9}$. The
 # multiply-adds shrink by the same ratio, because each weight is used once per output position.
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 c_in, c_out, size = 32, 64, 112
 separable = conv(c_in, c_in, 3, groups=c_in) + norm(c_in) + conv(c_in, c_out, 1) + norm(c_out)
 standard = conv(c_in, c_out, 3) + norm(c_out)
@@ -291,7 +291,7 @@ print(f"standard 3x3 conv + BN:  {standard:,} parameters, {macs_standard:,} mult
 print(f"depthwise separable:     {separable:,} parameters, {macs_separable:,} multiply-adds")
 print(f"weights and multiply-adds: {weight_ratio:.3f} of the standard conv (1/{c_out} + 1/9)")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### 2.6 The inverted residual with squeeze-and-excitation (MobileNetV2, EfficientNet)
 #
 # MobileNetV2 wraps the depthwise convolution in a block that runs the other way round from a ResNet
@@ -306,11 +306,11 @@ print(f"weights and multiply-adds: {weight_ratio:.3f} of the standard conv (1/{c
 # up or down depending on what the whole image contains. Here SE squeezes to a quarter of the block's
 # *input* channels: $24 / 4 = 6$.
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 show_block(block_diagrams.inverted_residual_se_spec(24, 24, kernel_size=3, expand_ratio=6))
 
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 def inverted_residual(c_in, c_out, k=3, t=6, se_ratio=None):
     hidden = c_in * t
     expand = conv(c_in, hidden, 1) + norm(hidden) if t != 1 else 0
@@ -332,7 +332,7 @@ print(f"inverted residual 24 -> 144 -> 24 (MobileNetV2): {v2:,} parameters")
 print(f"with squeeze-and-excitation (MBConv):            {mbconv:,} parameters, SE {se:,} of them")
 assert mbconv - v2 == se
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### 2.7 The ConvNeXt block
 #
 # Liu et al. started from a ResNet-50 and changed it one step at a time towards the design of the Swin
@@ -346,10 +346,10 @@ assert mbconv - v2 == se
 # Counting: the depthwise convolution has $49d$ weights and $d$ biases, LayerNorm $2d$, the two linear layers
 # $4d^2 + 4d$ and $4d^2 + d$, layer scale $d$; in total $8d^2 + 58d$.
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 show_block(block_diagrams.convnext_block_spec(96))
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 d = 96
 convnext = conv(d, d, 7, groups=d, bias=True) + norm(d) + (d * 4 * d + 4 * d) + (4 * d * d + d) + d
 assert convnext == 8 * d**2 + 58 * d == n_params(models.ConvNeXtBlock(d))
@@ -362,7 +362,7 @@ with torch.no_grad():
 assert change < 1e-4
 print("a fresh block is almost the identity (gamma = 1e-6): largest change below 1e-4:", change < 1e-4)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. The zoo, compared
 #
 # Now the whole networks. For each, the code below builds it on PyTorch's **meta** device, which records
@@ -381,7 +381,7 @@ print("a fresh block is almost the identity (gamma = 1e-6): largest change below
 #   map before global pooling, following the widest path through every branch
 #   (`arithmetic.receptive_field`). It counts padding too, which is why it can exceed the image.
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 REFERENCE_PARAMETERS = {  # torchvision's published counts (GoogLeNet without its auxiliary classifiers)
     "alexnet": 61_100_840,
     "vgg16": 138_357_544,
@@ -431,7 +431,7 @@ for row in rows:
         f" {row['receptive_field']:>13,} px   {row['input']}"
     )
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Two of the models differ from their papers. LeNet-5 in 1998 connected each C3 map to only 3, 4 or 6 of the six
 # S2 maps (the paper's Table I), gave each subsampling map a trainable coefficient and bias, and ended in fixed
 # RBF units; the paper counts "60,000 trainable free parameters". AlexNet in 2012 split conv2, conv4 and conv5
@@ -439,7 +439,7 @@ for row in rows:
 # follow the single-GPU variant of Krizhevsky's "One weird trick for parallelizing convolutional neural
 # networks" (arXiv:1404.5997): 64, 192, 384, 256 and 256 channels, no groups. Both counts, computed:
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 c3_inputs = [3] * 6 + [4] * 9 + [6]  # S2 maps read by each of the 16 C3 maps (Table I of LeCun et al. 1998)
 lenet_1998 = {
     "C1": conv(1, 6, 5, bias=True),
@@ -464,10 +464,10 @@ alexnet_2012 = (
 print(f"AlexNet of 2012 (two groups): {alexnet_2012:,} parameters; models.alexnet (single GPU): "
       f"{by_name_parameters['alexnet']:,}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Some of what the table says, computed:
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 by_name = {row["model"]: row for row in rows}
 vgg, r50 = by_name["vgg16"], by_name["resnet50"]
 assert vgg is max(rows, key=lambda r: r["parameters"]) is max(rows, key=lambda r: r["multiply_adds"])
@@ -488,7 +488,7 @@ narrower = [row["model"] for row in rows[1:] if row["receptive_field"] <= 224]  
 assert narrower == ["alexnet", "vgg16"]
 print("ImageNet models whose receptive field is at most 224 px:", ", ".join(narrower))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # - **Parameters and computation are different budgets.** VGG-16 has the most of both, but almost all of its
 #   parameters sit in the three fully connected layers at the end, which do under 1% of the computation; its
 #   convolutions on large feature maps are what make it slow. ResNet-50 has under a fifth of VGG's parameters
@@ -507,7 +507,7 @@ print("ImageNet models whose receptive field is at most 224 px:", ", ".join(narr
 # nearly right for a classifier head but not for ConvNeXt, whose 1×1 layers are `nn.Linear` applied at every
 # pixel:
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 with torch.device("meta"):  # shapes only: nothing to initialise, nothing to compute
     convnext = models.convnext_tiny().eval()
 torchinfo_total = torchinfo.summary(convnext, input_size=(1, 3, 224, 224), verbose=0, device="meta").total_mult_adds
@@ -516,14 +516,14 @@ print(f"ConvNeXt-T multiply-adds, torchinfo:           {torchinfo_total / 1e6:8.
 print(f"ConvNeXt-T multiply-adds, layer by layer here: {facts.multiply_adds / 1e6:8.2f} M")
 assert facts.multiply_adds > 10 * torchinfo_total
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4. One forward pass each
 #
 # Finally, each network runs once, in evaluation mode and without gradients, on one random image: a
 # 3×224×224 image gives 1000 class scores (*logits*), LeNet-5's 1×32×32 image gives 10. This time the networks
 # are built for real, with their initial random weights, on the lesson's device.
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 for name, build in models.MODELS.items():
     torch.manual_seed(0)
     model = build().to(device).eval()
@@ -535,13 +535,13 @@ for name, build in models.MODELS.items():
     print(f"{name:<16} input {tuple(image.shape)} -> logits {tuple(logits.shape)}")
     del model, logits
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Those initial weights are not PyTorch's defaults of lesson 03. Like torchvision's, the builders of
 # `cnn_lessons.models` re-initialise every ImageNet model: convolutions with `nn.init.kaiming_normal_` in
 # `fan_out` mode (He et al.'s normal, variance $2/\text{fan\_out}$), normalisation layers to scale 1 and shift 0,
 # linear layers from a normal with standard deviation 0.01 and zero bias. On ResNet-18's first convolution:
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 torch.manual_seed(0)
 first = next(m for m in models.resnet18().modules() if isinstance(m, nn.Conv2d))  # 3 -> 64 channels, 7x7
 fan_in, fan_out = first.in_channels * 7 * 7, first.out_channels * 7 * 7
@@ -551,7 +551,7 @@ print(f"std of its weights {first.weight.std().item():.4f}; He, sqrt(2/fan_out) 
 assert abs(first.weight.std().item() / math.sqrt(2 / fan_out) - 1) < 0.03
 assert abs(default / math.sqrt(1 / (3 * fan_in)) - 1) < 0.03
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 5. Explore the zoo
 #
 # Pick a network. The bars show where its parameters live, stage by stage (the largest stage in orange; pooling
@@ -559,11 +559,11 @@ assert abs(default / math.sqrt(1 / (3 * fan_in)) - 1) < 0.03
 # Notice how VGG-16 and AlexNet keep almost all their parameters in the classifier, while the later networks
 # replace it with global average pooling and a single linear layer.
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 explorers.ModelExplorer()
 
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises
 # Each exercise has a cell to fill in (the lesson shows it solved; the student copy leaves it to you) and a cell
 # that checks your answer on many cases and names the mistake when there is one.
@@ -571,24 +571,24 @@ explorers.ModelExplorer()
 # **Exercise 1 (easy).** Write `dense_block_channels(in_channels, growth_rate, num_layers)`: how many channels
 # leave a DenseNet dense block of `num_layers` layers with growth rate `growth_rate` (section 2.4).
 
-# %% nbgrader={"grade": false, "grade_id": "dense_block_channels", "locked": false, "schema_version": 3, "solution": true, "task": false} tags=["solution"]
+# %% nbgrader={"grade": false, "grade_id": "dense_block_channels", "locked": false, "schema_version": 3, "solution": true, "task": false} slideshow={"slide_type": "notes"} tags=["solution"]
 def dense_block_channels(in_channels, growth_rate, num_layers):
     ### BEGIN SOLUTION
     return in_channels + num_layers * growth_rate
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "check_dense_block_channels", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false} tags=["exercise"]
+# %% nbgrader={"grade": true, "grade_id": "check_dense_block_channels", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false} slideshow={"slide_type": "fragment"} tags=["exercise"]
 exercises.check_dense_block_channels(dense_block_channels)
 
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **Exercise 2 (medium).** Write `bottleneck_parameters(in_channels, width)`: the parameters of ResNet's
 # bottleneck block with stride 1 (section 2.2), from its channel numbers alone, without building it. Its
 # convolutions have no bias, each is followed by a batch norm, and the shortcut is a 1×1 convolution with a batch
 # norm when the input does not already have the block's `4 * width` output channels.
 
-# %% nbgrader={"grade": false, "grade_id": "bottleneck_parameters", "locked": false, "schema_version": 3, "solution": true, "task": false} tags=["solution"]
+# %% nbgrader={"grade": false, "grade_id": "bottleneck_parameters", "locked": false, "schema_version": 3, "solution": true, "task": false} slideshow={"slide_type": "notes"} tags=["solution"]
 def bottleneck_parameters(in_channels, width):
     ### BEGIN SOLUTION
     out = 4 * width
@@ -600,18 +600,18 @@ def bottleneck_parameters(in_channels, width):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "check_bottleneck_parameters", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false} tags=["exercise"]
+# %% nbgrader={"grade": true, "grade_id": "check_bottleneck_parameters", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false} slideshow={"slide_type": "fragment"} tags=["exercise"]
 exercises.check_bottleneck_parameters(bottleneck_parameters)
 
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **Exercise 3 (harder).** A depthwise separable convolution (section 2.5) replaces a full $k \times k$
 # convolution from $C_{in}$ to $C_{out}$ channels by a depthwise $k \times k$ and a pointwise $1 \times 1$, with
 # the same output size. Write `separable_ratio(in_channels, out_channels, kernel_size)`: its multiply-adds
 # divided by the full convolution's, as a formula (no biases). Then look at what the formula says for
 # MobileNet's 3×3 kernels and hundreds of channels.
 
-# %% nbgrader={"grade": false, "grade_id": "separable_ratio", "locked": false, "schema_version": 3, "solution": true, "task": false} tags=["solution"]
+# %% nbgrader={"grade": false, "grade_id": "separable_ratio", "locked": false, "schema_version": 3, "solution": true, "task": false} slideshow={"slide_type": "notes"} tags=["solution"]
 def separable_ratio(in_channels, out_channels, kernel_size):
     ### BEGIN SOLUTION
     # per output position: k*k*in (depthwise) + in*out (pointwise), against in*k*k*out
@@ -619,10 +619,10 @@ def separable_ratio(in_channels, out_channels, kernel_size):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "check_separable_ratio", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false} tags=["exercise"]
+# %% nbgrader={"grade": true, "grade_id": "check_separable_ratio", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false} slideshow={"slide_type": "fragment"} tags=["exercise"]
 exercises.check_separable_ratio(separable_ratio)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
 #
 # - **LeNet-5 → AlexNet → VGG**: the same recipe of convolutions and pooling, made bigger and deeper; VGG

@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # # 05 · The backward pass and transposed convolution
 #
 # Lesson 01 showed that the "convolution" of deep learning is correlation and said the difference does not
@@ -34,7 +34,7 @@
 # Every number below is computed by the cell above it and, where PyTorch can say, checked against it by an
 # `assert`.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 # %matplotlib inline
 import itertools
 
@@ -51,12 +51,12 @@ torch.set_printoptions(precision=2, sci_mode=False)
 torch.set_num_threads(1)  # every tensor here is tiny: a second thread only adds waiting, and on a busy machine a lot
 device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 # NBVAL_IGNORE_OUTPUT
 # the device depends on the machine running the lesson (a GPU when there is one)
 print(f"torch {torch.__version__} on {device}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. A convolution is a matrix
 #
 # A correlation is linear in its input: every output is a weighted sum of input values. So there is a matrix
@@ -65,7 +65,7 @@ print(f"torch {torch.__version__} on {device}")
 # window; everything else in the row is zero. `ops.conv_matrix(weight, input_size, stride, padding, dilation)`
 # builds it for one channel. A 3×3 kernel on a 4×4 input has 2×2 outputs, so $C$ is 4×16:
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 w = torch.tensor([[1.0, 2, 3], [4, 5, 6], [7, 8, 9]])
 x = torch.arange(16.0).view(4, 4)
 C = ops.conv_matrix(w, (4, 4))
@@ -73,13 +73,13 @@ print(C.int())
 assert torch.equal(C @ x.flatten(), F.conv2d(x[None, None], w[None, None]).flatten())
 assert int((C != 0).sum()) == 36 and set(C[C != 0].tolist()) == set(w.flatten().tolist())  # 9 weights, 36 places
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Each row is the same nine weights, moved one column to the right from one output to the next and one row of
 # the input (four columns) down from the first output row to the second: $C$ is **banded**, and its weights are
 # **tied** (nine numbers fill all 36 non-zero entries). The same holds with stride, padding and dilation; a
 # padded window has no column for the taps that land on padding, since those multiply zeros:
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 for stride, padding, dilation in [(1, 0, 1), (2, 0, 1), (1, 1, 1), (2, 1, 1), (1, 2, 2), ((2, 1), (1, 0), (1, 2))]:
     x = torch.randn(7, 6)
     C = ops.conv_matrix(w, x.shape, stride, padding, dilation)
@@ -88,7 +88,7 @@ for stride, padding, dilation in [(1, 0, 1), (2, 0, 1), (1, 1, 1), (2, 1, 1), (1
     print(f"stride {stride!s:6} padding {padding!s:6} dilation {dilation!s:6}: C is {tuple(C.shape)}, "
           f"output {tuple(y.shape[-2:])}")
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 fig, axes = plt.subplots(1, 2, figsize=(11, 2.6), gridspec_kw={"width_ratios": [16, 36]})
 cases = [(4, 1, "4×4 input, stride 1"), (6, 2, "6×6 input, stride 2, padding 1")]
 for ax, (size, stride, title) in zip(axes, cases, strict=True):
@@ -100,12 +100,12 @@ for ax, (size, stride, title) in zip(axes, cases, strict=True):
 plt.tight_layout()
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **Why no library multiplies by it.** Almost all of $C$ is zero. For one 28×28 channel and a 3×3 kernel, count
 # them; then for a 224×224 image, where $C$ would be far too large to build, count them with the same
 # arithmetic (one row per output, $h\cdot w$ columns, at most $k^2$ non-zeros per row):
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 C = ops.conv_matrix(torch.randn(3, 3), 28)
 nonzero = int((C != 0).sum())
 print(f"28×28, 3×3: C is {C.shape[0]}×{C.shape[1]} = {C.numel():,} entries, {nonzero:,} non-zero "
@@ -117,7 +117,7 @@ entries = (o * o) * (224 * 224)
 print(f"224×224, 3×3, padding 1: C would be {o * o:,}×{224 * 224:,} = {entries:,} entries "
       f"({entries * 4 / 1e9:.0f} GB as float32) for at most {o * o * 9:,} non-zeros")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # A direct convolution (or im2col, lesson 01) touches only the non-zeros. $C$ is a way to *think*: it turns
 # statements about convolutions into statements about matrices, and the next one is about its transpose.
 #
@@ -138,7 +138,7 @@ print(f"224×224, 3×3, padding 1: C would be {o * o:,}×{224 * 224:,} = {entrie
 # convolution.** With stride $s$ the outputs sat $s$ cells apart, so $g$ is first stretched with $s - 1$ zeros
 # between its values. Check all three against autograd:
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 torch.manual_seed(1)
 x = torch.randn(6, 6, requires_grad=True)
 w = torch.randn(3, 3, requires_grad=True)
@@ -160,14 +160,14 @@ print(f"the full convolution is {tuple(full.shape)} for a 6×6 input: windows of
       "never reach row or column 5, whose gradient is 0 (the output_padding=1 of F.conv_transpose2d)")
 
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The weights get their gradient the same way round: weight $(a, b)$ multiplied input cell
 # $(i s + a d,\; j s + b d)$ to make output $(i, j)$, so $\partial L/\partial w_{ab} = \sum_{ij} g_{ij}\,
 # x_{is+ad,\,js+bd}$, a correlation of the (padded) input with $g$, where $g$'s values sit $s$ apart and the
 # result is read every $d$ cells. In PyTorch's terms: `F.conv2d(x, g, dilation=stride, stride=dilation)`, cut to
 # the kernel's size. Both gradients, for several settings, against autograd:
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 def input_and_weight_gradients(x, w, g, stride, padding, dilation):
     """dL/dx and dL/dw of y = F.conv2d(x, w, stride, padding, dilation), by hand, for one channel."""
     size = x.shape[-1]
@@ -191,7 +191,7 @@ for size, k, stride, padding, dilation in itertools.product((7, 8), (2, 3), (1, 
 print(f"dL/dx and dL/dw by hand equal autograd's in all {checked} settings (sizes 7 and 8, kernels 2 and 3, "
       "strides 1-3, paddings 0-1, dilations 1-2)")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. Transposed convolution, three ways
 #
 # The operation that computes $C^\top g$ is the **transposed convolution** (`nn.ConvTranspose2d`). It is not an
@@ -207,7 +207,7 @@ print(f"dL/dx and dL/dw by hand equal autograd's in all {checked} settings (size
 #
 # The scatter, written as it reads:
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 def transposed_by_scatter(x, kernel, stride=1, padding=0):
     """Each x[i, j] adds x[i, j] * kernel at (i*stride, j*stride) of the output; padding crops every side."""
     (h, w), (kh, kw) = x.shape, kernel.shape
@@ -232,14 +232,14 @@ for name, result in [("C^T x", by_matrix), ("stretch + pad + flipped kernel", di
     print(f"scatter == {name}")
 print("C^T C is the identity:", torch.allclose(C.T @ C, torch.eye(C.shape[1])), "(a transpose, not an inverse)")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The middle column of the output (column 2) is where the two copies of each row overlap: 1·100 + 2·1 = 102 in
 # row 0. `ops.conv_transpose2d` is the vectorised scatter: one matrix product makes every scaled kernel copy as a
 # column, and `F.fold` adds them up in place (col2im, the reverse of the im2col of lesson 01). It takes what
 # `F.conv_transpose2d` takes (batches, channels, groups, bias, stride, padding, `output_padding`, dilation) and
 # gives the same numbers:
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 torch.manual_seed(3)
 count = 0
 for stride, padding, output_padding, dilation, groups in itertools.product((1, 2, 3), (0, 1, 2), (0, 1), (1, 2), (1, 2)):
@@ -253,7 +253,7 @@ for stride, padding, output_padding, dilation, groups in itertools.product((1, 2
     count += 1
 print(f"ops.conv_transpose2d == F.conv_transpose2d (to 1e-5) in {count} settings")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4. The size formula, and why `output_padding` exists
 #
 # Each of $i$ input cells starts a copy $s$ cells after the previous one, and the last copy is $d(k-1)+1$ cells
@@ -265,7 +265,7 @@ print(f"ops.conv_transpose2d == F.conv_transpose2d (to 1e-5) in {count} settings
 # the transposed convolution cannot know which one it came from: `output_padding` (from 0 to $s - 1$) says.
 # With $k = 3$, $s = 2$, $p = 1$:
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 print(" n  conv(n)  transposed(conv(n))  output_padding  back")
 for n in range(5, 11):
     o = conv_output_size(n, 3, stride=2, padding=1)
@@ -275,11 +275,11 @@ for n in range(5, 11):
     assert back == n == conv_transpose_output_size(o, 3, stride=2, padding=1, output_padding=a)
     print(f"{n:2d}  {o:7d}  {plain:19d}  {a:14d}  {back:4d}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # 7 and 8 both become 4, 9 and 10 both become 5. Larger `output_padding` than that is refused: PyTorch says
 # only that it must be smaller than stride or dilation; `ops.conv_transpose2d` says why:
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 try:
     ops.conv_transpose2d(torch.zeros(1, 1, 4, 4), torch.zeros(1, 1, 3, 3), stride=2, padding=1, output_padding=2)
 except ValueError as error:
@@ -289,7 +289,7 @@ try:
 except RuntimeError as error:
     print("torch:", str(error).splitlines()[0])
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 5. Checkerboard artifacts
 #
 # Stamp copies $s$ cells apart and count how many land on each output cell: that is a transposed convolution of
@@ -298,14 +298,14 @@ except RuntimeError as error:
 # is a checkerboard. Odena, Dumoulin & Olah (Distill, 2016, "Deconvolution and Checkerboard Artifacts") trace
 # the grid-like artifacts of image generators to this uneven overlap.
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 for k, s in [(3, 2), (4, 2), (3, 1), (5, 3), (6, 3)]:
     counts = ops.overlap_counts(6, k, s)
     assert torch.equal(counts, F.conv_transpose1d(torch.ones(1, 1, 6), torch.ones(1, 1, k), stride=s)[0, 0].long())
     even = "even" if len(set(counts[k - 1 : len(counts) - k + 1].tolist())) == 1 else "uneven"
     print(f"k = {k}, s = {s}: {counts.tolist()}  ({even} away from the edges)")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Even counts are not enough. With real weights a constant input gives, at each output cell, the sum of the
 # kernel taps that land there; with $k = 4$, $s = 2$ one cell gets taps 0 and 2, its neighbour taps 1 and 3, and
 # unless those sums agree the output still alternates. Two other ways to make an image twice as large avoid
@@ -320,7 +320,7 @@ for k, s in [(3, 2), (4, 2), (3, 1), (5, 3), (6, 3)]:
 # All four, with PyTorch's default random weights, on the same constant 8×8 input; the interior (away from the
 # borders) tells how many different values a flat input turns into:
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 torch.manual_seed(4)
 upsamplers = {
     "transposed, k 3, s 2": nn.ConvTranspose2d(1, 1, 3, stride=2, padding=1, output_padding=1),
@@ -343,7 +343,7 @@ for ax, (name, layer) in zip(axes, upsamplers.items(), strict=True):
 plt.tight_layout()
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # Both transposed convolutions and the sub-pixel convolution turn the flat input into a repeating 2×2 pattern
 # (the sub-pixel one because each of its four channels has its own random kernel: a period-2 pattern until
 # training makes them agree); the resize-convolution's interior is flat by construction, which is why Odena et
@@ -356,7 +356,7 @@ plt.show()
 # up; `output_padding=1` picks 8 (not 7) at the end, as section 4 worked out. Trained for a second or two on the
 # training digits:
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 split = data.load_digits_split()
 torch.manual_seed(0)
 autoencoder = nn.Sequential(
@@ -389,7 +389,7 @@ assert test_error < mean_image_error / 2
 print(f"test mean squared error: ≈{100 * test_error / mean_image_error:.1f}% of the {mean_image_error:.3f} that "
       "guessing the average training digit for every image gives")
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 fig, axes = plt.subplots(2, 10, figsize=(11, 2.5))
 for j in range(10):
     index = int((split.test_labels == j).nonzero()[0])  # the first test image of each digit
@@ -401,7 +401,7 @@ axes[1, 0].set_title("rebuilt from 16 numbers (4×2×2)", fontsize=9, loc="left"
 plt.tight_layout()
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 7. The transposed-convolution explorer
 #
 # Move the sliders. Left: the input, one cell outlined. Middle: the canvas the kernel copies land on, each cell
@@ -410,33 +410,33 @@ plt.show()
 # direct one, the input stretched and padded. Try kernel 3 then 4 with stride 2 (the checkerboard comes and goes),
 # stride 1 (no gaps, no checkerboard), and an `output_padding` as large as the stride (refused, and why).
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 explorers.TransposedExplorer()
 
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises
 # **Exercise 1 (easy).** `nn.Conv2d(k, stride=s, padding=p)` takes an input of size `size` down. Write
 # `output_padding(size, kernel_size, stride, padding)`: the `output_padding` with which `nn.ConvTranspose2d` of
 # the same kernel, stride and padding brings it back to exactly `size`.
 
-# %% tags=["solution"]
+# %% nbgrader={"grade": false, "grade_id": "output_padding", "locked": false, "schema_version": 3, "solution": true, "task": false} slideshow={"slide_type": "notes"} tags=["solution"]
 def output_padding(size, kernel_size, stride, padding):
     ### BEGIN SOLUTION
     return (size + 2 * padding - kernel_size) % stride
     ### END SOLUTION
 
 
-# %% tags=["exercise"]
+# %% nbgrader={"grade": true, "grade_id": "check_output_padding", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false} slideshow={"slide_type": "fragment"} tags=["exercise"]
 exercises.check_output_padding(output_padding)
 
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **Exercise 2 (medium).** `y = F.conv2d(x, kernel, stride=stride)` on a 2-D `x` (no padding) whose size the
 # kernel covers exactly. Given `grad_output` ($\partial L/\partial y$, a 2-D tensor), return
 # $\partial L/\partial x$, without autograd and without `conv_transpose2d`: stamp, or stretch and convolve.
 
-# %% tags=["solution"]
+# %% nbgrader={"grade": false, "grade_id": "input_gradient", "locked": false, "schema_version": 3, "solution": true, "task": false} slideshow={"slide_type": "notes"} tags=["solution"]
 def input_gradient(grad_output, kernel, stride):
     ### BEGIN SOLUTION
     (oh, ow), (kh, kw) = grad_output.shape, kernel.shape
@@ -448,16 +448,16 @@ def input_gradient(grad_output, kernel, stride):
     ### END SOLUTION
 
 
-# %% tags=["exercise"]
+# %% nbgrader={"grade": true, "grade_id": "check_input_gradient", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false} slideshow={"slide_type": "fragment"} tags=["exercise"]
 exercises.check_input_gradient(input_gradient)
 
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **Exercise 3 (medium).** Write `overlap_counts(size, kernel_size, stride)`: for `nn.ConvTranspose1d` with that
 # kernel size and stride (no padding) on an input of length `size`, how many kernel copies land on each output
 # cell, as a list.
 
-# %% tags=["solution"]
+# %% nbgrader={"grade": false, "grade_id": "overlap_counts", "locked": false, "schema_version": 3, "solution": true, "task": false} slideshow={"slide_type": "notes"} tags=["solution"]
 def overlap_counts(size, kernel_size, stride):
     ### BEGIN SOLUTION
     counts = [0] * ((size - 1) * stride + kernel_size)
@@ -468,10 +468,10 @@ def overlap_counts(size, kernel_size, stride):
     ### END SOLUTION
 
 
-# %% tags=["exercise"]
+# %% nbgrader={"grade": true, "grade_id": "check_overlap_counts", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false} slideshow={"slide_type": "fragment"} tags=["exercise"]
 exercises.check_overlap_counts(overlap_counts)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
 # - A convolution is a banded matrix $C$ with tied weights, almost all zeros: a way to think, not to compute.
 # - The backward pass: $\partial L/\partial x = C^\top g$, a full *convolution* (flipped kernel) of the

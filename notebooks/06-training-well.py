@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # # 06 · What makes a CNN train well
 #
 # Lesson 03 trained its digits network with AdamW, a one-cycle schedule and label smoothing; lesson 04 built
@@ -38,7 +38,7 @@
 # `assert`. Where a claim depends on training, it is measured with several seeds, and a difference smaller than
 # the seeds' spread is called what it is: no difference we can see.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 # %matplotlib inline
 import copy
 import math
@@ -59,12 +59,12 @@ torch.set_num_threads(1)  # this lesson's networks are small: one thread runs th
 device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
 split = data.load_digits_split()
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 # NBVAL_IGNORE_OUTPUT
 # the device depends on the machine running the lesson (a GPU when there is one)
 print(f"torch {torch.__version__} on {device}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. Initialisation: the scale of a deep stack
 #
 # ### 1.1 The variance argument
@@ -85,7 +85,7 @@ print(f"torch {torch.__version__} on {device}")
 # 2048 channels, then a ReLU, for weights of each variance. The ratio of the mean squares after and before is
 # the predicted factor, to within the randomness of one draw of weights (about 1% for this many channels):
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 torch.manual_seed(0)
 wide = torch.relu(torch.randn(1, 256, 8, 8))  # ReLU activations: E[x^2] = 1/2
 fan_in = 256 * 3 * 3
@@ -112,7 +112,7 @@ for name, variance in variances.items():
     assert abs(measured_variance / variance - 1) < 0.01  # 4,718,592 weights: within 1%
     assert abs(ratio / predicted - 1) < 0.03
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### 1.2 Twenty layers
 # Now a deep plain stack: 20 layers of a 3×3 convolution from 16 to 16 channels (fan_in = 144, no bias, circular
 # padding so that every position sees all 144 inputs) and a ReLU, with one batch of 16 random 8×8 maps. The
@@ -120,7 +120,7 @@ for name, variance in variances.items():
 # activation standard deviation and the standard deviation of the gradient that flows back to it from a random
 # gradient at the top. For four initialisations:
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 INITS = ["too small (std 0.01)", "torch default", "He (2/fan_in)", "too large (8/fan_in)"]
 pictures = {name: explorers.activation_picture(20, name, False, "ReLU") for name in INITS}
 
@@ -147,7 +147,7 @@ for name, picture in pictures.items():
         f"{picture.activation_std[-1]:13.1e} {picture.gradient_std[0]:17.1e}"
     )
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The table and the plots say the same thing three ways. With weights of standard deviation 0.01 the signal is
 # gone after a few layers, and so is the gradient that would have to train the first layers. PyTorch's default
 # loses a factor of about 0.4 per layer: after 20 layers the activations are about $10^{-8}$ of their start, and
@@ -160,7 +160,7 @@ for name, picture in pictures.items():
 # large" uses He's very draws times 2, so its layer-$l$ activations are $2^l$ times He's, and the measured
 # factor per layer is the predicted one times the same number for every normal initialisation.
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 he, large = pictures["He (2/fan_in)"], pictures["too large (8/fan_in)"]
 ratios = [a / b for a, b in zip(large.activation_std, he.activation_std, strict=True)]
 assert all(math.isclose(r, 2.0**layer, rel_tol=1e-3) for layer, r in enumerate(ratios, start=1))
@@ -198,7 +198,7 @@ print(
     round((large.activation_std[-1] / large.activation_std[0]) ** (1 / 19) / 2, 3),
 )
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # Why is He's measured factor a little below 1? The variance argument is about the *expected* mean square over
 # all random draws of the weights. One network of 16 channels is one draw, and the factors of its layers are
 # random numbers around the expectation; their product drifts, more so the narrower and deeper the network is
@@ -220,7 +220,7 @@ print(
 # by $N H W$), and the running variance is updated with the *unbiased* one (divided by $N H W - 1$).
 # `ops.batch_norm2d` does exactly this; three training steps and one evaluation against `nn.BatchNorm2d`:
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 torch.manual_seed(0)
 norm = nn.BatchNorm2d(3)
 with torch.no_grad():
@@ -261,14 +261,14 @@ with torch.no_grad():
     )
 print(f"the running variance took the unbiased variance (÷ {count - 1}, not ÷ {count}); eval mode agrees too")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### 2.2 What `.eval()` changes
 # In training mode an image's output depends on the *other* images of its batch (they share $\mu_c$ and
 # $\sigma^2_c$), and every forward pass moves the running statistics. `model.eval()` switches every batch-norm
 # layer to the running statistics: the output of an image no longer depends on its batch, and nothing is
 # updated. The same first image in two different batches:
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 other = torch.randn(4, 3, 5, 5) * scale + shift
 mixed = torch.cat([test_batch[:1], other[1:]])
 norm.train()
@@ -286,14 +286,14 @@ print(
 print(f"eval mode:     image 0's output changes by {(eval_a - eval_b).abs().max():.1e}")
 assert (train_a - train_b).abs().max() > 0.1 and torch.equal(eval_a, eval_b) and moved > 0
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The classic bug is to predict in training mode, one image at a time. Then each image is normalised by its
 # own statistics, which throws away exactly what distinguished it: an image that is brighter than usual
 # everywhere looks average. With a single value per channel (a batch of one after global pooling, or a
 # `BatchNorm1d` in a classifier head), there is no variance at all, and PyTorch refuses; so does
 # `ops.batch_norm2d`, with advice. Section 6 measures what the bug costs a trained network.
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 one = torch.randn(1, 16, 1, 1)
 for name, function in (
     ("F.batch_norm", lambda: F.batch_norm(one, None, None, training=True)),
@@ -304,13 +304,13 @@ for name, function in (
     except ValueError as error:
         print(f"{name}: ValueError: {error}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### 2.3 Two parameters and two buffers per channel
 # $\gamma$ and $\beta$ are learned, so they are parameters. The running statistics are not learned (no gradient
 # changes them), so they are *buffers*: saved with the model and moved with `.to(device)`, but not given to the
 # optimiser. `torchinfo` counts only the parameters:
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 layer = nn.BatchNorm2d(16)
 parameters = {name: p.numel() for name, p in layer.named_parameters()}
 buffers = {name: b.numel() for name, b in layer.named_buffers()}
@@ -320,7 +320,7 @@ print("torchinfo's total params:", summary.total_params)
 assert parameters == {"weight": 16, "bias": 16} and summary.total_params == 32
 assert buffers == {"running_mean": 16, "running_var": 16, "num_batches_tracked": 1}
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # (`num_batches_tracked` counts the training steps; PyTorch uses it only when `momentum=None`, for a plain
 # running average.)
 #
@@ -328,7 +328,7 @@ assert buffers == {"running_mean": 16, "running_var": 16, "num_batches_tracked":
 #
 # A max-pool has no parameters and works on each channel alone: the maximum of each window, channel by channel.
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 pool = nn.MaxPool2d(2)
 features = torch.randn(2, 5, 8, 8)
 assert sum(p.numel() for p in pool.parameters()) == 0
@@ -341,14 +341,14 @@ print(
     "; each channel pooled alone",
 )
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # What it buys is tolerance to small shifts. Three fixed feature detectors (the Sobel and Laplacian kernels of
 # lesson 01, then a ReLU) give feature maps of every test digit, and of the same digit moved one pixel to the
 # right. Compared position by position, how much of each map changes, before and after a 2×2 max-pool (and a
 # 4×4 one)? The measure is the size of the change relative to the map, $\lVert f(\text{shifted}) - f(x)\rVert
 # / \lVert f(x)\rVert$, averaged over the 450 test digits:
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 kernels = torch.stack([ops.CLASSIC_KERNELS[name] for name in ("sobel x", "sobel y", "laplacian")])[:, None]
 
 
@@ -373,7 +373,7 @@ aligned = relative_change(data.shift_images(maps, 1, 0), moved_maps)
 print(f"{'(the maps moved along too)':>28}: changed by {aligned:.1%}: the features moved with the digit")
 assert list(changes.values()) == sorted(changes.values(), reverse=True) and aligned < 0.01
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # The convolution is equivariant (lesson 03): shifted input, shifted features, so compared *in place* nearly
 # every value changes. A max-pool reports only the largest value of each window, which often stays in the same
 # window after a one-pixel move; the larger the window, the less changes, and the more *where* is forgotten.
@@ -386,7 +386,7 @@ assert list(changes.values()) == sorted(changes.values(), reverse=True) and alig
 # *inverted* dropout: the values it keeps are divided by $1 - p$, so that each activation's expected value is
 # unchanged ($E[\text{keep}/(1-p)] = 1$) and evaluation needs no correction: in eval mode dropout does nothing.
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 torch.manual_seed(0)
 x = torch.randn(1000)
 p = 0.3
@@ -408,7 +408,7 @@ dropout.eval()
 assert torch.equal(dropout(x), x) and torch.equal(F.dropout(x, p, training=False), x)
 print("eval mode: the input, unchanged")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 5. Data augmentation
 #
 # A network sees each training digit once per epoch. Augmentation shows it a slightly different version each
@@ -416,7 +416,7 @@ print("eval mode: the input, unchanged")
 # up to 10° (`data.random_rotations`), together `data.shifts_and_rotations`. The label stays the same, so the
 # network is told that these changes do not matter. Five training digits, then four augmented copies of each:
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 generator = torch.Generator().manual_seed(0)
 originals = split.train_images[:5]
 copies = [data.shifts_and_rotations(originals, generator=generator) for _ in range(4)]
@@ -430,7 +430,7 @@ axes[0, 2].set_title("augmented copies", fontsize=9)
 plt.show()
 assert torch.equal(data.random_rotations(originals, 0.0), originals)  # a turn by 0° changes nothing
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # Rotating an 8×8 image blurs it a little (each new pixel is interpolated from four old ones); lesson 03's
 # translation experiment showed that a network trained on unshifted digits loses much of its accuracy on
 # digits moved by one pixel. The ablation measures what augmentation does about it.
@@ -445,7 +445,7 @@ assert torch.equal(data.random_rotations(originals, 0.0), originals)  # a turn b
 # same digits moved one pixel right, left, down and up (averaged). `benchmarks/ablation_digits.py` runs the same
 # with more seeds.
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 SEEDS = (0, 1, 2)
 runs = {
     config: [train.run_ablation(config, seed, device=device) for seed in SEEDS] for config in train.ABLATION_CONFIGS
@@ -466,7 +466,7 @@ for config, config_runs in runs.items():
     shifted = [run.shifted_accuracy for run in config_runs]
     print(f"{config:>13} {count:>10,} | {spread(clean):>36} | {spread(shifted):>36}")
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 # NBVAL_IGNORE_OUTPUT
 # training times differ from run to run and machine to machine
 print(
@@ -475,13 +475,13 @@ print(
 )
 
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Which differences are larger than the seeds' spread? A difference counts only if every seed of one
 # configuration beats every seed of the other, and by more than two of the 450 test digits (0.44%): a
 # difference of a digit or two is what a different processor's rounding can change (see lesson 03's ≈ signs).
 
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 MARGIN = 2 / 450  # two test digits
 
 
@@ -515,7 +515,7 @@ plain_shifted = np.mean([r.shifted_accuracy for r in runs["plain"]])
 augmented_shifted = np.mean([r.shifted_accuracy for r in runs["augmentation"]])
 assert plain_shifted < 0.7 and augmented_shifted > 0.85
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # What the numbers show, and no more:
 #
 # - **Augmentation** is the one large effect: on digits moved by one pixel, it lifts the accuracy from around
@@ -538,7 +538,7 @@ assert plain_shifted < 0.7 and augmented_shifted > 0.85
 # in training mode in batches of one class each (all the 0s, then all the 1s, ...), each time on a fresh copy
 # (in training mode every forward pass also overwrites the running statistics):
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 trained = runs["batch norm"][0].model
 right = train.predict(trained, split.test_images)
 buggy = copy.deepcopy(trained).train()
@@ -561,21 +561,21 @@ for name, predicted in (
     )
 assert (one_at_a_time != right).any() and (by_class != right).any()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # On these digits the damage is small: they all have much the same statistics (dark strokes on a blank 8×8
 # frame), so one image's own statistics, or one class's, are not far from the running ones. It is not zero,
 # and the predictions now depend on which images happen to share a batch: a model that is right in a notebook
 # can be wrong in a service that answers one request at a time. The fix costs one line: `model.eval()`
 # (which `train.evaluate` and `train.predict` call for you).
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 7. Two 3×3 convolutions or one 5×5?
 #
 # Two stacked 3×3 convolutions see a 5×5 patch, like one 5×5 convolution (lesson 02's receptive field). Per
 # pair of input and output channels they need $2 \cdot 9 = 18$ weights instead of 25, and they put a
 # nonlinearity in between. Simonyan and Zisserman built VGG on this observation (arXiv 1409.1556, 2014):
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 assert arithmetic.receptive_field([(3, 1), (3, 1)]) == arithmetic.receptive_field([(5, 1)]) == 5
 channels = 64
 two_small = arithmetic.conv_parameter_count(channels, channels, 3, bias=False) * 2
@@ -586,14 +586,14 @@ print(
 )
 assert two_small == 18 * channels * channels and one_large == 25 * channels * channels
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Why put a nonlinearity between them at all? Without one, two convolutions *are* one convolution: by lesson
 # 01's associativity, correlating with $a$ and then with $b$ is correlating with their full convolution
 # $a * b$, a single 5×5 kernel. With several channels, the combined kernel from input channel $i$ to output
 # channel $o$ sums over the channels in between: $c_{o,i} = \sum_m b_{o,m} * a_{m,i}$. Checked on random
 # layers of 3 -> 4 -> 2 channels:
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 torch.manual_seed(0)
 first, second = nn.Conv2d(3, 4, 3, bias=False), nn.Conv2d(4, 2, 3, bias=False)
 a, b = first.weight.detach(), second.weight.detach()
@@ -616,7 +616,7 @@ print(
 )
 assert torch.allclose(stacked, one_conv, atol=1e-5) and not torch.allclose(with_relu, one_conv, atol=1e-2)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # A stack of linear layers, however deep, can only compute what one linear layer computes; the nonlinearities
 # are what make depth add anything.
 #
@@ -630,7 +630,7 @@ assert torch.allclose(stacked, one_conv, atol=1e-5) and not torch.allclose(with_
 # gradient (where Adam's division rescales it, weight by weight) but be applied directly: that is AdamW. One
 # step from the same start shows the difference exactly:
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 w0, g = torch.tensor([1.0, -2.0]), torch.tensor([0.5, 0.001])
 lr, wd = 0.1, 0.5
 steps = {}
@@ -646,7 +646,7 @@ adamw = -lr * wd * w0 - lr * torch.sign(g)  # AdamW: the division, then the deca
 assert torch.allclose(steps["Adam"], adam, atol=1e-5) and torch.allclose(steps["AdamW"], adamw, atol=1e-5)
 print("gradient", g.tolist(), "| Adam's step", steps["Adam"].tolist(), "| AdamW's step", steps["AdamW"].tolist())
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Adam's first step is $\pm\eta$ for every weight, whatever the size of its gradient. With the decay added to
 # the gradient, the second weight (gradient 0.001, decay term $\lambda w = -1$) is moved a full step by the decay
 # alone, and the first no further than without decay: the division has erased the decay's size. AdamW takes
@@ -658,7 +658,7 @@ print("gradient", g.tolist(), "| Adam's step", steps["Adam"].tolist(), "| AdamW'
 # Adam's $\beta_1$) and with Adam, three seeds each, everything else equal:
 
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 def train_with(make_optimiser, seed, max_lr):
     model = train.ablation_cnn(seed=seed).to(device)
     torch.manual_seed(seed)
@@ -690,25 +690,25 @@ for name, accuracies in optimisers.items():
         + ("" if name.startswith("AdamW") else f", vs AdamW: {versus}")
     )
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # SGD's mean is the lowest, but with three seeds none of the three optimisers separates from AdamW by more than
 # the spread (and two test digits). On a network this small and a problem this easy, the optimiser matters far
 # less than the data did in section 6.
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 assert np.mean(optimisers["SGD, momentum 0.9"]) == min(np.mean(a) for a in optimisers.values())
 assert all(
     verdict(a, optimisers["AdamW (section 6, plain)"]) == "within the seeds' spread" for a in optimisers.values()
 )
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### 8.2 The one-cycle schedule
 # Smith and Topin's one-cycle policy (arXiv 1708.07120, 2017), as `OneCycleLR` implements it, warms the learning
 # rate up from a small value to its maximum over the first 30% of the steps, then anneals it (along a cosine) to
 # almost nothing. Early on, large steps cross the loss landscape quickly; at the end, small steps settle. The
 # schedule of section 6's runs, step by step:
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 optimiser = torch.optim.AdamW([torch.zeros(1, requires_grad=True)], lr=lr)
 total = train.ABLATION_TRAINING["epochs"] * math.ceil(len(split.train_labels) / train.ABLATION_TRAINING["batch_size"])
 schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=lr, total_steps=total)
@@ -740,7 +740,7 @@ schedules = verdict([r.clean_accuracy for r in runs["plain"]], [r.clean_accuracy
 print("one-cycle vs constant:", schedules)
 assert schedules == "within the seeds' spread"
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Here the schedule makes no difference we can measure: a constant rate of 0.02 reaches the same test accuracy,
 # within the seeds' spread, in these 8 epochs.
 #
@@ -753,7 +753,7 @@ assert schedules == "within the seeds' spread"
 # $$H(q) = -\left(1 - \varepsilon + \tfrac{\varepsilon}{K}\right)\log\left(1 - \varepsilon + \tfrac{\varepsilon}{K}\right)
 # - (K - 1)\,\tfrac{\varepsilon}{K}\log\tfrac{\varepsilon}{K}.$$
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 epsilon, K = 0.1, 10
 top, rest = 1 - epsilon + epsilon / K, epsilon / K
 floor = -top * math.log(top) - (K - 1) * rest * math.log(rest)
@@ -781,7 +781,7 @@ print(
 )
 assert min(final_losses) > floor
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # With smoothing, the training loss stops above the floor however long one trains: the network is never asked
 # to be certain, so its logits stay moderate. Whether that helps the test accuracy of this small network is
 # what the last line says, within the spread of three seeds or not.
@@ -796,10 +796,10 @@ assert min(final_losses) > floor
 # theory of batch normalization", ICLR 2019); tanh with too large weights (the histogram piles up at ±1:
 # saturated units, whose gradient is nearly 0).
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 explorers.ActivationExplorer()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises
 # Each exercise has a cell to fill in (the lesson shows it solved; the student copy leaves it to you) and a
 # cell that checks your answer on many cases and tells you what is off.
@@ -809,7 +809,7 @@ explorers.ActivationExplorer()
 # it. No `F.batch_norm`, `nn.BatchNorm2d` or `ops.batch_norm2d`.
 
 
-# %% tags=["solution"]
+# %% nbgrader={"grade": false, "grade_id": "batch_norm", "locked": false, "schema_version": 3, "solution": true, "task": false} slideshow={"slide_type": "notes"} tags=["solution"]
 def batch_norm(x, weight, bias, eps):
     ### BEGIN SOLUTION
     mean = x.mean(dim=(0, 2, 3), keepdim=True)
@@ -818,17 +818,17 @@ def batch_norm(x, weight, bias, eps):
     ### END SOLUTION
 
 
-# %% tags=["exercise"]
+# %% nbgrader={"grade": true, "grade_id": "check_batch_norm", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false} slideshow={"slide_type": "fragment"} tags=["exercise"]
 exercises.check_batch_norm(batch_norm)
 
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **Exercise 2 (easy).** Write `dropout(x, keep, p, training)`: inverted dropout as PyTorch does it, except that
 # the random choice is given: `keep` holds 1 where a value is kept and 0 where it is dropped, and `p` is the
 # drop probability. In evaluation (`training` False) return `x` as it is.
 
 
-# %% tags=["solution"]
+# %% nbgrader={"grade": false, "grade_id": "dropout", "locked": false, "schema_version": 3, "solution": true, "task": false} slideshow={"slide_type": "notes"} tags=["solution"]
 def dropout(x, keep, p, training):
     ### BEGIN SOLUTION
     if not training:
@@ -837,18 +837,18 @@ def dropout(x, keep, p, training):
     ### END SOLUTION
 
 
-# %% tags=["exercise"]
+# %% nbgrader={"grade": true, "grade_id": "check_dropout", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false} slideshow={"slide_type": "fragment"} tags=["exercise"]
 exercises.check_dropout(dropout)
 
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **Exercise 3 (medium).** A convolution's weights are drawn from a uniform distribution $U(-b, b)$ and should
 # have standard deviation $\text{gain}/\sqrt{\text{fan\_in}}$ (He's for ReLU has gain $\sqrt 2$). Write
 # `init_bound(in_channels, kernel_size, gain)`: the bound $b$ for a square `kernel_size` (one group). This is
 # what `nn.init.kaiming_uniform_` computes.
 
 
-# %% tags=["solution"]
+# %% nbgrader={"grade": false, "grade_id": "init_bound", "locked": false, "schema_version": 3, "solution": true, "task": false} slideshow={"slide_type": "notes"} tags=["solution"]
 def init_bound(in_channels, kernel_size, gain):
     ### BEGIN SOLUTION
     fan_in = in_channels * kernel_size * kernel_size
@@ -856,10 +856,10 @@ def init_bound(in_channels, kernel_size, gain):
     ### END SOLUTION
 
 
-# %% tags=["exercise"]
+# %% nbgrader={"grade": true, "grade_id": "check_init_bound", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false} slideshow={"slide_type": "fragment"} tags=["exercise"]
 exercises.check_init_bound(init_bound)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
 #
 # - Each layer multiplies the activations' mean square by $\text{fan\_in}\cdot\text{Var}(w)/2$ (ReLU); He's

@@ -50,8 +50,8 @@ from cnn_lessons.explorers.kernel_picker import (
     CUSTOM,
     KERNEL_NOTES,
     KernelPicker,
-    KernelPicture,
     KernelPickerView,
+    KernelPicture,
     kernel_picture,
 )
 from cnn_lessons.explorers.model_zoo import (
