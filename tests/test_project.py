@@ -29,7 +29,9 @@ def test_torch_is_pinned_exactly():
 
 def test_requirement_pins_agree_with_the_constraints():
     constraints = _pins(ROOT / "requirements/constraints.txt")
-    for file in ("lab.txt", "test.txt"):
+    files = sorted(p.name for p in (ROOT / "requirements").glob("*.txt") if p.name != "constraints.txt")
+    assert {"lab.txt", "test.txt", "grading.txt", "classroom.txt"} <= set(files)
+    for file in files:
         for name, version in _pins(ROOT / "requirements" / file).items():
             assert constraints.get(name) == version, (
                 f"{file} pins {name}=={version}, constraints say {constraints.get(name)}"
