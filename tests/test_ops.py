@@ -635,3 +635,11 @@ def test_batch_norm2d_takes_lists_for_its_per_channel_values():
     ours = ops.batch_norm2d(x, mean, var, weight, bias, training=False)
     tensors = [torch.tensor(v, dtype=torch.float32) for v in (mean, var, weight, bias)]
     torch.testing.assert_close(ours, F.batch_norm(x, *tensors[:2], *tensors[2:], training=False))
+
+
+def test_batch_norm2d_names_the_bias_and_wants_both_running_statistics():
+    x = torch.randn(2, 3, 4, 4)
+    with pytest.raises(ValueError, match=r"^bias must hold one value per channel: shape \(3,\)"):
+        ops.batch_norm2d(x, bias=torch.zeros(2))
+    with pytest.raises(ValueError, match=r"^give both running_mean and running_var, or neither$"):
+        ops.batch_norm2d(x, running_mean=torch.zeros(3))
