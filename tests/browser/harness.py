@@ -65,6 +65,8 @@ RUN_ALL_TIMEOUT_MS = 600_000
 REDRAW_TIMEOUT_MS = 60_000
 
 # test-only JupyterLab settings (overrides.json in a temporary app settings folder)
+# JupyterLab's own setting, windowingMode "contentVisibility", leaves the browser to skip drawing cells out of
+# view; the tests attach and draw every cell ("none") so that every prompt and output can be read
 SETTINGS_OVERRIDES = {
     "@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": False},
     "@jupyterlab/notebook-extension:tracker": {"windowingMode": "none"},
@@ -236,8 +238,10 @@ def _status_ok(base: str, token: str) -> bool:
 
 
 @contextlib.contextmanager
-def running_lab(notebook_dir: Path, work_dir: Path | None = None) -> Iterator[Lab]:
-    """Run ``cnn-lessons lab`` on ``notebook_dir`` (a folder of copies) until the ``with`` block ends."""
+def running_lab(notebook_dir: Path, work_dir: Path | None = None, overrides: dict | None = None) -> Iterator[Lab]:
+    """Run ``cnn-lessons lab`` on ``notebook_dir`` (a folder of copies) until the ``with`` block ends.
+
+    ``overrides``: JupyterLab settings to use instead of :data:`SETTINGS_OVERRIDES`."""
     with contextlib.ExitStack() as stack:
         if work_dir is None:
             work_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="cnn-lessons-lab-")))
@@ -248,7 +252,7 @@ def running_lab(notebook_dir: Path, work_dir: Path | None = None) -> Iterator[La
         (config_dir / "jupyter_lab_config.json").write_text(
             json.dumps({"LabApp": {"app_settings_dir": str(app_settings)}}), encoding="utf-8"
         )
-        (app_settings / "overrides.json").write_text(json.dumps(SETTINGS_OVERRIDES, indent=1), encoding="utf-8")
+        (app_settings / "overrides.json").write_text(json.dumps(SETTINGS_OVERRIDES if overrides is None else overrides, indent=1), encoding="utf-8")
 
         port, token = free_port(), secrets.token_hex(16)
         env = dict(
