@@ -252,7 +252,9 @@ def running_lab(notebook_dir: Path, work_dir: Path | None = None, overrides: dic
         (config_dir / "jupyter_lab_config.json").write_text(
             json.dumps({"LabApp": {"app_settings_dir": str(app_settings)}}), encoding="utf-8"
         )
-        (app_settings / "overrides.json").write_text(json.dumps(SETTINGS_OVERRIDES if overrides is None else overrides, indent=1), encoding="utf-8")
+        (app_settings / "overrides.json").write_text(
+            json.dumps(SETTINGS_OVERRIDES if overrides is None else overrides, indent=1), encoding="utf-8"
+        )
 
         port, token = free_port(), secrets.token_hex(16)
         env = dict(
