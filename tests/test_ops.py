@@ -643,3 +643,16 @@ def test_batch_norm2d_names_the_bias_and_wants_both_running_statistics():
         ops.batch_norm2d(x, bias=torch.zeros(2))
     with pytest.raises(ValueError, match=r"^give both running_mean and running_var, or neither$"):
         ops.batch_norm2d(x, running_mean=torch.zeros(3))
+
+
+def test_the_loop_and_unfold_versions_name_their_arguments():
+    for function in (ops.correlate2d, ops.correlate2d_loops, ops.convolve2d):
+        with pytest.raises(ValueError, match=r"^image must be 2-D, got a 1-D tensor of shape \(2,\)$"):
+            function([1.0, 2.0], [[1.0]])
+        with pytest.raises(ValueError, match=r"^kernel must be 2-D, got a 1-D tensor of shape \(1,\)$"):
+            function([[1.0, 2.0]], [1.0])
+    for function in (ops.correlate1d, ops.correlate1d_loops, ops.convolve1d):
+        with pytest.raises(ValueError, match=r"^signal must be 1-D, got a 2-D tensor of shape \(1, 2\)$"):
+            function([[1.0, 2.0]], [1.0])
+        with pytest.raises(ValueError, match=r"^kernel must be 1-D, got a 2-D tensor of shape \(1, 1\)$"):
+            function([1.0, 2.0], [[1.0]])
