@@ -55,7 +55,7 @@ lab: $(LAB_STAMP)
 test: $(TEST_STAMP) classroom lint
 	CNN_LESSONS_CLASSROOM=required $(BIN)/python -m pytest $(XDIST) --nbval --nbval-current-env \
 		--nbval-sanitize-with tests/nbval_sanitize.cfg --ignore=tests/test_notebooks_elsewhere.py --ignore=tests/test_grading_course.py \
-		--ignore=tests/classroom/test_full_class.py tests $(NOTEBOOKS)
+		--ignore=tests/classroom/test_full_class.py --ignore=tests/classroom/test_rerun_memory.py tests $(NOTEBOOKS)
 
 ## test-elsewhere: every lesson once more under nbval, rounded like an older processor (CI runs it after make test)
 test-elsewhere: $(TEST_STAMP)
@@ -73,7 +73,7 @@ test-grading: $(TEST_STAMP)
 
 ## test-classroom: a real JupyterHub on loopback, several students running every lesson at once (CI runs it last)
 test-classroom: $(TEST_STAMP) classroom
-	CNN_LESSONS_CLASSROOM=required $(BIN)/python -m pytest -p no:cacheprovider tests/classroom/test_full_class.py
+	CNN_LESSONS_CLASSROOM=required $(BIN)/python -m pytest -p no:cacheprovider tests/classroom/test_full_class.py tests/classroom/test_rerun_memory.py
 
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check cnn_lessons tests benchmarks notebooks

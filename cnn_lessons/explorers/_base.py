@@ -16,6 +16,7 @@ import ipywidgets as widgets
 import matplotlib
 import matplotlib.figure
 import numpy as np
+from IPython import get_ipython
 from matplotlib import rcsetup
 
 from cnn_lessons.explorers import animation
@@ -29,6 +30,7 @@ __all__ = [
     "explorer_canvas",
     "Busy",
     "registered",
+    "running_cell",
 ]
 
 
@@ -142,6 +144,49 @@ def explorer_canvas(fig: matplotlib.figure.Figure, *, toolbar_visible="fade-in-f
 _REGISTRY: list[type[Explorer]] = []
 
 
+# The explorers each cell's last run made, by cell id. ipywidgets keeps a widget alive until it is closed, so a class
+# re-running cells would grow every kernel by megabytes a run; a cell run again closes what it made before.
+_BY_CELL: dict[str, tuple[str, list[Explorer]]] = {}
+
+
+def running_cell() -> tuple[str, str] | None:
+    """(cell id, request id) of the cell the kernel runs now, when the front-end names its cells (JupyterLab does)."""
+    kernel = getattr(get_ipython(), "kernel", None)
+    if kernel is None:
+        return None
+    parent = kernel.get_parent("shell") or {}
+    cell, request = parent.get("metadata", {}).get("cellId"), parent.get("header", {}).get("msg_id")
+    return (cell, request) if cell and request else None
+
+
+def _adopt(explorer: Explorer) -> None:
+    """Remember ``explorer`` as made by the running cell, closing what an earlier run of that cell made."""
+    run = running_cell()
+    if run is None:
+        return
+    cell, request = run
+    last, made = _BY_CELL.get(cell, (None, []))
+    if last != request:
+        for old in made:
+            old.close()
+        made = []
+    _BY_CELL[cell] = (request, [*made, explorer])
+
+
+def _reachable(roots) -> list[widgets.Widget]:
+    """The widgets ``roots`` show, each once: children, toolbars, layouts and styles included."""
+    found: dict[int, widgets.Widget] = {}
+    stack = list(roots)
+    while stack:
+        widget = stack.pop()
+        if not isinstance(widget, widgets.Widget) or id(widget) in found:
+            continue
+        found[id(widget)] = widget
+        stack += [getattr(widget, name, None) for name in ("layout", "style", "toolbar")]
+        stack += list(getattr(widget, "children", ()))
+    return list(found.values())
+
+
 def registered() -> list[type[Explorer]]:
     """Every explorer class defined so far (the lessons' and any other subclass of :class:`Explorer`), in order."""
     return list(_REGISTRY)
@@ -172,6 +217,7 @@ class Explorer:
         self.fig = fig
         self.canvas = explorer_canvas(fig, toolbar_visible=toolbar_visible)
         self.box = widgets.VBox([*rows, self.canvas, *below])
+        _adopt(self)
 
     def _watch(self, controls) -> None:
         """Run :meth:`update` when any of ``controls`` changes value, unless ``update`` made the change."""
@@ -206,10 +252,10 @@ class Explorer:
         return buffer.getvalue()
 
     def close(self) -> None:
-        """Close the widgets (and the canvas); the explorer cannot be shown afterwards."""
-        for child in self._widgets():
-            child.close()
-        self.box.close()
+        """Close every widget of the explorer (controls, rows, canvas, their layouts and styles), so that
+        ipywidgets lets go of them and the kernel gets their memory back; it cannot be shown afterwards."""
+        for widget in _reachable([self.box, *self._widgets()]):
+            widget.close()
 
     def _widgets(self):
         """Every widget of the explorer but the box: its controls, its read-outs, the canvas and its toolbar."""
