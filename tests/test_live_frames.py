@@ -8,6 +8,7 @@ transparent pixels keep what was there).
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 
@@ -143,3 +144,14 @@ def test_frame_png_is_smaller_than_the_raw_pixels_of_a_mostly_transparent_frame(
 def test_frame_png_refuses_what_is_not_rgba(shape):
     with pytest.raises(ValueError, match=r"\(H, W, 4\) RGBA array, got shape"):
         explorers.frame_png(np.zeros(shape, np.uint8))
+
+
+def test_an_explorer_shows_its_picture_beside_the_widget_only_when_it_can_draw_one():
+    """The stored PNG is static_figure() drawn; an explorer without static_figure() is shown as the widget alone."""
+    shown = TinyExplorer(width=3)._repr_mimebundle_()
+    assert base64.b64decode(shown["image/png"]).startswith(b"\x89PNG")
+
+    class NoPicture(TinyExplorer):
+        static_figure = explorers.Explorer.static_figure
+
+    assert "image/png" not in NoPicture(width=3)._repr_mimebundle_()

@@ -242,7 +242,8 @@ class Explorer:
         bundle["text/plain"] = repr(self)  # short and stable (the box's repr lists every child widget)
         # beside the widget view, the picture as a PNG: what GitHub, nbviewer and HTML exports show (they have
         # no widget state, so they fall back to it); a live JupyterLab shows the widget
-        bundle["image/png"] = base64.b64encode(self.still_png()).decode("ascii")
+        if type(self).static_figure is not Explorer.static_figure:  # an explorer without one shows the widget only
+            bundle["image/png"] = base64.b64encode(self.still_png()).decode("ascii")
         return bundle
 
     def still_png(self) -> bytes:
