@@ -88,6 +88,15 @@ def _common(a: torch.Tensor, b: torch.Tensor) -> tuple[torch.Tensor, torch.Tenso
     return a.to(dtype), b.to(dtype)
 
 
+def _batch_and_kernel(input, weight) -> tuple[torch.Tensor, torch.Tensor, bool]:
+    """Checked NCHW input (a CHW one gets a batch axis), 4-D weight, one dtype and device; was it unbatched?"""
+    x = as_float_tensor(input, "input", (3, 4))
+    w = as_float_tensor(weight, "weight", 4)
+    x, w = _common(x, w)
+    unbatched = x.dim() == 3
+    return (x.unsqueeze(0) if unbatched else x), w, unbatched
+
+
 def pair(value, name: str):
     """An int (or padding word) for both axes, or an (h, w) pair."""
     if isinstance(value, (tuple, list)):
@@ -216,12 +225,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) 
     ``F.unfold`` lays every receptive-field window out as a column (im2col); each group's kernels, flattened
     to rows, then multiply those columns in one matrix product.
     """
-    x = as_float_tensor(input, "input", (3, 4))
-    w = as_float_tensor(weight, "weight", 4)
-    x, w = _common(x, w)
-    unbatched = x.dim() == 3
-    if unbatched:
-        x = x.unsqueeze(0)
+    x, w, unbatched = _batch_and_kernel(input, weight)
     groups = check_int("groups", groups)
     batch, in_channels, height, width = x.shape
     out_channels, group_in, kh, kw = w.shape
@@ -314,12 +318,7 @@ def conv_transpose2d_as_direct(input, weight, stride=1, padding=0, output_paddin
     layout for transposed convolutions; stride, padding and output_padding take an int or an (h, w) pair, with
     padding at most k - 1 and output_padding smaller than stride. Floating dtypes are kept.
     """
-    x = as_float_tensor(input, "input", (3, 4))
-    w = as_float_tensor(weight, "weight", 4)
-    x, w = _common(x, w)
-    unbatched = x.dim() == 3
-    if unbatched:
-        x = x.unsqueeze(0)
+    x, w, unbatched = _batch_and_kernel(input, weight)
     if x.shape[1] != w.shape[0]:
         raise ValueError(
             f"input has {x.shape[1]} channels, but a transposed convolution's weight is (in, out, kh, kw) and "
@@ -622,12 +621,7 @@ def conv_transpose2d(
     dilation take an int or an (h, w) pair; output_padding must be smaller than stride or dilation.
     """
     # long: the input checks of conv2d (ranks, groups, channels, bias, per-axis sizes) come before the three steps
-    x = as_float_tensor(input, "input", (3, 4))
-    w = as_float_tensor(weight, "weight", 4)
-    x, w = _common(x, w)
-    unbatched = x.dim() == 3
-    if unbatched:
-        x = x.unsqueeze(0)
+    x, w, unbatched = _batch_and_kernel(input, weight)
     groups = check_int("groups", groups)
     batch, in_channels, height, width = x.shape
     weight_in, group_out, kh, kw = w.shape
