@@ -2,17 +2,22 @@
 answers of the wrong kind; named mistakes before the general hint. Each point of issue 18 has a test here; the
 classes of student answers per exercise are in test_exercise_answers.py."""
 
+import ast
+import itertools
+import json
 import math
 import re
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from torch import nn
 
-from cnn_lessons import exercises
+from cnn_lessons import arithmetic, exercises
 from cnn_lessons.exercises import ExerciseFailed, answers, sizes
 from cnn_lessons.exercises.core import TimeLimit
 from cnn_lessons.models import SimpleCNN
@@ -491,3 +496,378 @@ def test_an_answer_of_the_wrong_kind_gets_its_advice_as_a_sentence_and_the_chang
         "your function returned a set ({1, 2}); a tensor (or list) of numbers is "
         f"expected ({expected}). A set has no order; return a list or a tensor."
     )
+
+
+# --- the case lists and the mistakes' wrappers, called directly ----------------------------------------------------
+# Each exercise builds its cases when its module is imported; make mutation switches a mutant on only after that, so
+# the checkers above never see a case function changed. These tests call the case functions themselves and hold
+# them to what their docstrings, the lessons and torch say.
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def stored_case_counts() -> dict[str, int]:
+    """{exercise: cases} from the pass lines the stored lessons show ("correct on all 40 cases")."""
+    counts = {}
+    for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
+            for output in cell.get("outputs", []):
+                text = "".join(output.get("text", []))
+                found = re.findall(r"\u2713 (\w+): correct on all (\d+) cases", text)
+                counts.update({name: int(n) for name, n in found})
+    return counts
+
+
+def lesson_literal(notebook: str, name: str):
+    """The literal a lesson's script assigns to ``name`` (the list inside ``torch.tensor(...)`` for a tensor)."""
+    tree = ast.parse((ROOT / "notebooks" / f"{notebook}.py").read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and [getattr(t, "id", None) for t in node.targets] == [name]:
+            value = node.value.args[0] if isinstance(node.value, ast.Call) else node.value
+            return ast.literal_eval(value)
+    raise LookupError(f"{notebook} assigns no {name}")
+
+
+def same_cases(a: list[dict], b: list[dict]) -> bool:
+    """Two case lists hold the same arguments (tensors equal, with their dtype)."""
+    if len(a) != len(b):
+        return False
+    return all(
+        list(x) == list(y)
+        and all(
+            torch.equal(x[k], y[k]) and x[k].dtype == y[k].dtype if isinstance(x[k], torch.Tensor) else x[k] == y[k]
+            for k in x
+        )
+        for x, y in zip(a, b, strict=True)
+    )
+
+
+def assert_repeatable(cases_function) -> list[dict]:
+    """The cases, the same on every call (every student is checked on the same cases), in fresh tensors."""
+    cases, again = cases_function(), cases_function()
+    assert same_cases(cases, again), f"{cases_function.__name__} gives other cases on a second call"
+    assert all(v is not again[0][k] for k, v in cases[0].items() if isinstance(v, torch.Tensor))
+    return cases
+
+
+def test_the_stored_lessons_count_the_cases_the_case_functions_give():
+    stored = stored_case_counts()
+    given = {
+        "correlate1d": exercises.signals.signal_cases(),
+        "convolve2d": exercises.signals.image_cases(),
+        "output_size": sizes.size_cases(),
+        "transposed_size": sizes.transposed_cases(),
+        "parameters": exercises.counts.parameter_cases(),
+        "receptive_field": sizes.receptive_field_cases(),
+        "flatten_size": sizes.flatten_cases(),
+        "cross_entropy": exercises.losses.cross_entropy_cases(),
+        "output_padding": exercises.backward.output_padding_cases(),
+        "input_gradient": exercises.backward.gradient_cases(),
+        "overlap_counts": exercises.backward.overlap_cases(),
+        "batch_norm": exercises.training.batch_norm_cases(),
+        "dropout": exercises.training.dropout_cases(),
+        "init_bound": exercises.training.init_bound_cases(),
+    }
+    assert {name: len(cases) for name, cases in given.items()} == {name: stored[name] for name in given}
+
+
+def test_signal_cases_start_with_the_lessons_signal_and_cover_every_length():
+    cases = assert_repeatable(exercises.signals.signal_cases)
+    lesson = "01-correlation-vs-convolution"
+    assert cases[0]["signal"].tolist() == lesson_literal(lesson, "x")
+    assert cases[0]["kernel"].tolist() == lesson_literal(lesson, "w")
+    # a kernel as long as the signal (one output), and not symmetric, so that a flipped kernel shows
+    assert len(cases[1]["kernel"]) == len(cases[1]["signal"])
+    assert not torch.equal(cases[1]["kernel"], cases[1]["kernel"].flip(0))
+    for case in cases:
+        assert list(case) == ["signal", "kernel"]
+        assert case["signal"].dtype == case["kernel"].dtype == torch.float32
+        assert 1 <= len(case["kernel"]) <= len(case["signal"])
+        torch.testing.assert_close(
+            exercises.signals.CORRELATE1D.reference(**case),
+            F.conv1d(case["signal"][None, None], case["kernel"][None, None])[0, 0],
+        )
+    randoms = cases[2:]
+    assert sorted({len(c["signal"]) for c in randoms}) == list(range(1, 13)), "every length from 1 to 12"
+    assert sorted({len(c["kernel"]) for c in randoms}) == [1, 2, 3, 4, 5], "every kernel length from 1 to 5"
+    signal_values = torch.cat([c["signal"] for c in randoms])
+    kernel_values = torch.cat([c["kernel"] for c in randoms])
+    for values, top in ((signal_values, 5), (kernel_values, 3)):  # small integers of both signs, zero among them
+        assert torch.equal(values, values.round()) and sorted(set(values.tolist())) == list(range(-top, top + 1))
+    other = exercises.signals.signal_cases(seed=1, count=5)
+    assert len(other) == 5 and not same_cases(other, cases[:5]), "the seed picks the random cases"
+    assert same_cases(other[:2], cases[:2]), "the two chosen cases come first whatever the seed"
+
+
+def test_image_cases_start_with_the_ramp_and_keep_every_kernel_inside_its_image():
+    cases = assert_repeatable(exercises.signals.image_cases)
+    ramp = torch.tensor([[0.0, 1, 2, 3], [4, 5, 6, 7], [8, 9, 10, 11], [12, 13, 14, 15]])
+    assert torch.equal(cases[0]["image"], ramp)
+    assert torch.equal(cases[0]["kernel"], exercises.signals._W), "the lesson's kernel, [[1, 2], [3, 4]]"
+    randoms = cases[1:]
+    for case in cases:
+        assert list(case) == ["image", "kernel"] and case["image"].ndim == case["kernel"].ndim == 2
+        assert all(k <= i for k, i in zip(case["kernel"].shape, case["image"].shape, strict=True))
+    for case in randoms:
+        assert case["image"].dtype == case["kernel"].dtype == torch.float64
+    assert sorted({c["image"].shape[0] for c in randoms}) == sorted({c["image"].shape[1] for c in randoms})
+    assert sorted({c["image"].shape[0] for c in randoms}) == list(range(1, 8)), "every height from 1 to 7"
+    for axis in (0, 1):
+        assert sorted({c["kernel"].shape[axis] for c in randoms}) == [1, 2, 3], "kernels 1 to 3 on each side"
+    assert any(c["kernel"].shape[0] != c["kernel"].shape[1] for c in randoms), "some kernels not square"
+    for key, top in (("image", 4), ("kernel", 3)):
+        values = torch.cat([c[key].flatten() for c in randoms])
+        assert torch.equal(values, values.round()) and sorted(set(values.tolist())) == list(range(-top, top + 1))
+
+
+def test_the_transposed_cases_are_the_whole_grid_that_torch_accepts():
+    for dilation in (False, True):
+        accepted = []
+        for i, k, s, p, d in itertools.product(range(1, 7), range(1, 5), range(1, 4), range(3), (1, 2)):
+            if d == 2 and not dilation:
+                continue
+            for a in range(4):
+                try:
+                    F.conv_transpose1d(torch.zeros(1, 1, i), torch.zeros(1, 1, k), None, s, p, a, 1, d)
+                except RuntimeError:  # output_padding not below the stride or dilation, or no output left
+                    continue
+                case = {"size": i, "kernel_size": k, "stride": s, "padding": p, "output_padding": a}
+                accepted.append(case | {"dilation": d} if dilation else case)
+        assert sizes.transposed_cases(dilation=dilation) == accepted
+    assert sizes.transposed_cases() == sizes.transposed_cases(dilation=False)
+
+
+def test_receptive_field_cases_start_with_the_lessons_stems_and_vary_every_layer():
+    cases = assert_repeatable(sizes.receptive_field_cases)
+    assert all(list(case) == ["layers"] for case in cases)
+    stems = lesson_literal("02-padding-stride-dilation", "stems").values()
+    for case in cases[:3]:  # pieces of the lesson's stems, so that a message shows layers the student has seen
+        n = len(case["layers"])
+        assert any(stem[i : i + n] == case["layers"] for stem in stems for i in range(len(stem))), case
+    assert len({str(case["layers"]) for case in cases[:3]}) == 3
+    randoms = [case["layers"] for case in cases[3:]]
+    assert sorted({len(layers) for layers in randoms}) == [1, 2, 3, 4, 5]
+    assert sorted({k for layers in randoms for k, _ in layers}) == list(range(1, 8))
+    assert sorted({s for layers in randoms for _, s in layers}) == [1, 2, 3]
+
+
+def test_the_flatten_cases_are_every_stack_whose_map_survives():
+    """The grid of sizes, channels, kernels, paddings and pools, less the stacks SimpleCNN cannot build."""
+    expected = []
+    for size, channels, k, p, pool in itertools.product(
+        (8, 13, 28, 32), ((6,), (8, 16), (4, 8, 16)), (3, 5), (0, 1, 2), (2, 3, None)
+    ):
+        try:
+            SimpleCNN(in_channels=1, conv_channels=channels, kernel_size=k, padding=p, pool=pool, input_size=size)
+        except ValueError:
+            continue
+        expected.append({"size": size, "conv_channels": channels, "kernel_size": k, "padding": p, "pool": pool})
+    assert sizes.flatten_cases() == expected
+    assert any(c["pool"] is None for c in expected) and any(c["padding"] == 0 for c in expected)
+
+
+def test_the_flatten_trace_says_how_the_size_comes_about():
+    lenet = (256, "16 x 4 x 4 (28 -> conv 24 -> pool 12 -> conv 8 -> pool 4)")
+    assert sizes.flatten_trace(28, (6, 16), 5, 0, 2) == lenet
+    assert sizes.flatten_trace(8, (4,), 3, 1, None) == (256, "4 x 8 x 8 (8 -> conv 8)")
+    with pytest.raises(ValueError):
+        sizes.flatten_trace(8, (4, 4, 4), 5, 0, 2)
+
+
+def test_parameter_cases_are_every_layer_torch_builds_with_and_without_groups_and_bias():
+    cases = exercises.counts.parameter_cases()
+    expected = []
+    for i, o, k, bias, g in itertools.product((1, 3, 8, 32), (4, 8, 32), (1, 3, 5), (True, False), (1, 2, 4)):
+        try:
+            layer = nn.Conv2d(i, o, k, bias=bias, groups=g)
+        except ValueError:  # channels not divisible by the groups
+            continue
+        expected.append({"in_channels": i, "out_channels": o, "kernel_size": k, "bias": bias, "groups": g})
+        assert exercises.counts.CONV_PARAMETERS.reference(**expected[-1]) == sum(p.numel() for p in layer.parameters())
+    assert cases == expected
+    assert {c["groups"] for c in cases} == {1, 2, 4} and {c["bias"] for c in cases} == {True, False}
+
+
+def test_the_mistake_wrappers_pass_each_argument_in_its_place():
+    def echo(*args):
+        return args
+
+    assert sizes._positional(echo)(size=7, kernel_size=3, stride=2, padding=1, dilation=2) == (7, 3, 2, 1, 2)
+    assert sizes._transposed(echo)(size=4, kernel_size=3, stride=2, padding=1, output_padding=1) == (4, 3, 2, 1, 1, 1)
+    assert sizes._transposed(echo)(size=4, kernel_size=3, stride=2, padding=1, output_padding=1, dilation=3)[5] == 3
+    count = exercises.counts._count(echo)
+    assert count(in_channels=8, out_channels=4, kernel_size=3, bias=True, groups=2) == (8, 4, 3, 1, 2)
+    assert count(in_channels=8, out_channels=4, kernel_size=3, bias=False, groups=2)[3] == 0
+    assert sizes._guess("no pool")(size=28, conv_channels=(6,), kernel_size=5, padding=0, pool=2) == 6 * 24 * 24
+    assert exercises.backward._short(echo)(size=8, kernel_size=3, stride=2, padding=1) == (8, 3, 2, 1)
+    assert exercises.blocks._ratio(echo)(in_channels=3, out_channels=8, kernel_size=5) == (3, 8, 5)
+    assert exercises.blocks._dense(echo)(in_channels=16, growth_rate=12, num_layers=6) == (16, 12, 6)
+    bottleneck = exercises.blocks._bottleneck(echo)  # p: 1 where the shortcut needs a projection
+    assert bottleneck(in_channels=64, width=64) == (64, 64, 1) and bottleneck(in_channels=256, width=64) == (256, 64, 0)
+
+
+def test_each_named_mistake_is_wrong_somewhere_and_gives_what_the_mistake_makes():
+    """A mistake that agreed with the reference on every case would call a right answer wrong."""
+    blocks = exercises.blocks
+    bottleneck = lambda in_channels, width: (  # noqa: E731 (lesson 04's blocks by hand: their references build models)
+        in_channels * width + 9 * width**2 + 4 * width**2 + 2 * 6 * width
+        + (in_channels != 4 * width) * (in_channels * 4 * width + 2 * 4 * width)
+    )  # fmt: skip
+    for exercise, reference in (
+        (sizes.OUTPUT_SIZE, sizes.OUTPUT_SIZE.reference),
+        (sizes.TRANSPOSED_SIZE_DILATED, sizes.TRANSPOSED_SIZE_DILATED.reference),
+        (sizes.FLATTEN_SIZE, sizes.FLATTEN_SIZE.reference),
+        (exercises.counts.CONV_PARAMETERS, exercises.counts.CONV_PARAMETERS.reference),
+        (exercises.backward.OUTPUT_PADDING, exercises.backward.OUTPUT_PADDING.reference),
+        (blocks.BOTTLENECK, bottleneck),
+        (blocks.SEPARABLE, lambda in_channels, out_channels, kernel_size: 1 / out_channels + 1 / kernel_size**2),
+        (blocks.DENSE, lambda in_channels, growth_rate, num_layers: in_channels + num_layers * growth_rate),
+    ):
+        for mistake in exercise.mistakes:
+            answers = [(mistake.gives(**case), reference(**case)) for case in exercise.cases]
+            assert any(wrong is not None and not math.isclose(wrong, ok) for wrong, ok in answers), mistake.hint
+    case = {"in_channels": 256, "width": 64}  # ResNet-50's second bottleneck: 256 = 4 * 64, no projection
+    assert bottleneck(**case) == blocks._bottleneck_reference(**case) == 70_400
+    # by hand: Conv2d(8, 4, 3, groups=2) has 4 filters of 8/2 * 9 = 36 weights, and 4 biases: 148
+    case = {"in_channels": 8, "out_channels": 4, "kernel_size": 3, "bias": True, "groups": 2}
+    gives = {m.hint.split(":")[0]: m.gives(**case) for m in exercises.counts.CONV_PARAMETERS.mistakes}
+    assert exercises.counts.CONV_PARAMETERS.reference(**case) == 148
+    assert gives["you forgot the biases"] == 144
+    assert gives["each kernel sees in_channels / groups channels, not all of them"] == 8 * 9 * 4 + 4
+    # output size 7, kernel 3, stride 2, padding 1, dilation 2: (7 + 2 - 4 - 1) // 2 + 1 = 3
+    case = {"size": 7, "kernel_size": 3, "stride": 2, "padding": 1, "dilation": 2}
+    gives = [m.gives(**case) for m in sizes.OUTPUT_SIZE.mistakes]
+    assert sizes.OUTPUT_SIZE.reference(**case) == 3
+    assert gives[:3] == [2, 4, 3 // 2 + 1]  # no + 1; no dilation: (9 - 3) // 2 + 1; d*k: (9 - 6) // 2 + 1
+
+
+def test_cross_entropy_cases_go_from_the_textbook_row_to_logits_where_exp_overflows():
+    cases = assert_repeatable(exercises.losses.cross_entropy_cases)
+    for case in cases:
+        logits, labels = case["logits"], case["labels"]
+        assert list(case) == ["logits", "labels"] and logits.dtype == torch.float64 and logits.ndim == 2
+        assert labels.dtype == torch.int64 and labels.shape == (len(logits),)
+        assert torch.isfinite(F.cross_entropy(logits, labels)), "every label names one of its row's classes"
+    first = cases[0]  # the textbook row: softmax(2, 1, 0.1) = (0.659, 0.242, 0.099)
+    assert torch.softmax(first["logits"], 1).round(decimals=3).tolist() == [[0.659, 0.242, 0.099]]
+    assert first["labels"].tolist() == [0]
+    small, large = cases[1:18], cases[18:]
+    assert sorted({len(c["labels"]) for c in small}) == [1, 2, 3, 4], "batches of 1 to 4"
+    assert sorted({c["logits"].shape[1] for c in small}) == [2, 3, 4, 5, 6], "2 to 6 classes"
+    assert any(0 in c["labels"] for c in small) and any(c["logits"].shape[1] - 1 in c["labels"] for c in small)
+    values = torch.cat([c["logits"].flatten() for c in small])
+    assert torch.equal(values, (values * 10).round() / 10), "one decimal"
+    assert 5 < values.abs().max() <= 10
+    for case in large:  # exp over- or underflows in each: a plain log(sum(exp)) is not finite
+        assert not torch.isfinite(case["logits"].exp().sum(dim=1).log()).all()
+    batch_shift = [
+        (c["logits"].max() + (c["logits"] - c["logits"].max()).exp().sum(1).log())
+        - c["logits"][torch.arange(len(c["labels"])), c["labels"]]
+        for c in large
+    ]
+    assert any(torch.isinf(loss).any() for loss in batch_shift), "a row far below the batch's maximum"
+    losses = [F.cross_entropy(c["logits"], c["labels"]).item() for c in large]
+    assert any(math.isclose(loss, math.log(1 + math.exp(-1)) / 2, rel_tol=1e-9) for loss in losses)
+    in_float32 = [F.cross_entropy(c["logits"].float(), c["labels"]).item() for c in large]
+    assert any(not math.isclose(a, b, rel_tol=1e-6) for a, b in zip(in_float32, losses, strict=True))
+
+
+def test_output_padding_cases_start_with_the_lessons_example_then_every_convolution_that_fits():
+    cases = exercises.backward.output_padding_cases()
+    first = cases[0]  # lesson 05: sizes 7 and 8 both become 4 under Conv(3, stride 2, padding 1)
+    k, s, p = first["kernel_size"], first["stride"], first["padding"]
+    assert {n: arithmetic.conv_output_size(n, k, s, p) for n in (7, 8)} == {7: 4, 8: 4} and first["size"] == 8
+    expected = []
+    for n, k, s, p in itertools.product(range(1, 12), range(1, 6), range(1, 5), range(3)):
+        try:
+            F.conv1d(torch.zeros(1, 1, n), torch.zeros(1, 1, k), stride=s, padding=p)
+        except RuntimeError:  # the kernel does not fit
+            continue
+        if p < k:  # padding at most k - 1, as in practice
+            expected.append({"size": n, "kernel_size": k, "stride": s, "padding": p})
+    assert cases[1:] == expected
+
+
+def test_gradient_cases_pair_every_kernel_size_with_every_stride():
+    cases = assert_repeatable(exercises.backward.gradient_cases)
+    for case in cases:
+        assert list(case) == ["grad_output", "kernel", "stride"]
+        assert case["grad_output"].dtype == case["kernel"].dtype == torch.float64
+        g, kernel = case["grad_output"], case["kernel"]
+        assert torch.equal(g, g.round()) and torch.equal(kernel, kernel.round()) and kernel.shape[0] == kernel.shape[1]
+    first, second = cases[:2]
+    assert first["stride"] == 1 and not torch.equal(first["kernel"], first["kernel"].flip(0, 1)), "flipping shows"
+    assert second["stride"] == second["kernel"].shape[0] == 2, "copies that tile without overlapping"
+    randoms = cases[2:]
+    pairs = [(c["kernel"].shape[0], c["stride"]) for c in randoms]
+    assert sorted(set(pairs)) == list(itertools.product((1, 2, 3), (1, 2, 3))) and len(pairs) == 3 * 9
+    for axis in (0, 1):
+        assert sorted({c["grad_output"].shape[axis] for c in randoms}) == [1, 2, 3, 4]
+    for key, top in (("grad_output", 3), ("kernel", 2)):
+        values = torch.cat([c[key].flatten() for c in randoms])
+        assert sorted(set(values.tolist())) == list(range(-top, top + 1))
+
+
+def test_overlap_cases_take_strides_below_at_and_above_every_kernel_size():
+    cases = exercises.backward.overlap_cases()
+    sizes_ = (1, 2, 3, 5, 8)
+    assert cases == [
+        {"size": n, "kernel_size": k, "stride": s} for n, k, s in itertools.product(sizes_, range(1, 6), range(1, 5))
+    ]
+
+
+def test_batch_norm_cases_have_channels_far_apart_and_the_edge_shapes():
+    cases = assert_repeatable(exercises.training.batch_norm_cases)
+    for case in cases:
+        x, weight, bias = case["x"], case["weight"], case["bias"]
+        assert list(case) == ["x", "weight", "bias", "eps"] and x.dtype == weight.dtype == bias.dtype == torch.float64
+        assert x.ndim == 4 and weight.shape == bias.shape == (x.shape[1],)
+    shapes = [tuple(c["x"].shape) for c in cases[:-1]]
+    assert any(n == 1 for n, _, _, _ in shapes), "one image: the statistics come from its positions alone"
+    assert any(h == w == 1 for _, _, h, w in shapes), "1x1 maps: the statistics come from the batch alone"
+    assert any(c == 1 for _, c, _, _ in shapes) and max(c for _, c, _, _ in shapes) >= 4
+    assert any(h != w for _, _, h, w in shapes), "maps that are not square"
+    for case in cases[:-1]:
+        x = case["x"]
+        assert torch.equal(x, (x * 100).round() / 100) and case["eps"] == 1e-5, "two decimals, torch's eps"
+        means, stds = x.mean(dim=(0, 2, 3)), x.std(dim=(0, 2, 3), unbiased=False)
+        assert bool((stds > 0.05).all()) and bool((stds < 4).all())
+        if len(means) > 1:  # channels far apart: statistics over all channels together are far off
+            assert (means.max() - means.min()).item() > 1.5
+        for values in (case["weight"], case["bias"]):
+            assert torch.equal(values, (values * 10).round() / 10), "one decimal"
+        assert 0.5 <= case["weight"].min() and case["weight"].max() <= 2.5, "scales that keep the signs"
+    assert max(c["x"].mean(dim=(0, 2, 3)).abs().max().item() for c in cases) > 8
+    assert any(c["bias"].min() < 0 < c["bias"].max() for c in cases)
+    last = cases[-1]  # an earlier batch shrunk a thousandfold, with eps 1e-3: here eps changes the answer
+    earlier = next(c for c in cases[:-1] if c["x"].shape == last["x"].shape)
+    torch.testing.assert_close(last["x"], earlier["x"] / 1000)
+    assert torch.equal(last["weight"], earlier["weight"]) and torch.equal(last["bias"], earlier["bias"])
+    assert last["eps"] == 1e-3 and last["x"].var(dim=(0, 2, 3)).max() < last["eps"]
+
+
+def test_dropout_cases_take_each_probability_in_training_and_in_evaluation():
+    cases = assert_repeatable(exercises.training.dropout_cases)
+    assert [(c["p"], c["training"]) for c in cases] == [
+        (p, training) for p in (0.5, 0.2, 0.1, 0.75, 0.3) for training in (True, False)
+    ]
+    for case in cases:
+        x, keep = case["x"], case["keep"]
+        assert list(case) == ["x", "keep", "p", "training"] and x.shape == keep.shape == (2, 6)
+        assert x.dtype == keep.dtype == torch.float64 and set(keep.unique().tolist()) <= {0.0, 1.0}
+        assert torch.equal(x, (x * 10).round() / 10) and x.abs().max() < 8
+    assert all(0 < c["keep"].sum() < 12 for c in cases if c["training"]), "some kept, some dropped"
+    kept = sum(c["keep"].sum().item() for c in cases if c["p"] == 0.75)
+    assert kept < 12, "a high drop probability drops most"
+    assert not any(torch.equal(a["x"], b["x"]) for a, b in itertools.combinations(cases, 2))
+
+
+def test_init_bound_cases_take_every_layer_with_the_four_gains():
+    cases = exercises.training.init_bound_cases()
+    gains = [math.sqrt(2.0), 5 / 3, 1.0, math.sqrt(1 / 3)]
+    for name, gain in zip(("relu", "tanh", "linear"), gains, strict=False):
+        assert math.isclose(nn.init.calculate_gain(name), gain)
+    assert math.isclose(nn.init.calculate_gain("leaky_relu", math.sqrt(5)), math.sqrt(1 / 3))  # nn.Conv2d's own
+    layers = [(1, 3), (3, 3), (16, 3), (64, 1), (8, 5), (32, 7), (256, 3)]  # RGB and grey inputs, 1x1 to 7x7
+    assert sorted(tuple(c.values()) for c in cases) == sorted((i, k, g) for i, k in layers for g in gains)
+    assert list(cases[0]) == ["in_channels", "kernel_size", "gain"]
