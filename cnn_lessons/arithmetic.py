@@ -33,6 +33,7 @@ __all__ = [
     "conv_transpose_output_size",
     "receptive_field",
     "conv_parameter_count",
+    "dense_parameter_count",
     "multiply_adds",
     "explain_shape_errors",
 ]
@@ -587,3 +588,13 @@ def conv_parameter_count(in_channels: int, out_channels: int, kernel_size, bias:
                 f"share of the channels"
             )
     return (in_channels // groups * kh * kw + int(bool(bias))) * out_channels
+
+
+def dense_parameter_count(in_features: int, out_features: int, bias: bool = True) -> int:
+    """Learnable parameters of ``nn.Linear``: (in + bias) * out, one weight per (input, output) pair.
+
+    Every output has its own weight for every input, so the count grows with the product of the two sizes.
+    """
+    in_features = check_int("in_features", in_features)
+    out_features = check_int("out_features", out_features)
+    return (in_features + int(bool(bias))) * out_features

@@ -12,9 +12,9 @@ bytes, which ``tests/test_figures.py`` checks by drawing them all again.
 - :func:`compare_figures`: which PNGs in a folder differ from a fresh drawing (``cnn-lessons figures --check``).
 
 The lessons draw their figures with the same functions (lesson 01's correlation and convolution grids, lesson
-02's padding, stride, dilation and receptive-field pictures through :func:`draw`, lesson 03's network, lesson
-04's block diagrams), so the notebooks and the assets cannot drift apart. Lesson 02's figures are its explorers'
-pictures, held still.
+02's padding, stride, dilation and receptive-field pictures through :func:`draw`, lesson 03's weight matrices
+and network, lesson 04's block diagrams), so the notebooks and the assets cannot drift apart. Lesson 02's
+figures are its explorers' pictures, held still.
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ __all__ = [
     "receptive_field",
     "FAMILY_RELATIONSHIP",
     "relationship_family",
+    "dense_local_shared",
     "simple_cnn_spec",
     "simple_cnn",
     "block_diagram",
@@ -228,6 +229,52 @@ def relationship_family(family: str) -> Figure:
 
 
 # --- lesson 03 -------------------------------------------------------------------------------------------------
+
+
+def _weight_matrices(dense, local, shared) -> list[torch.Tensor]:
+    """The three matrices as float tensors, or a ValueError saying which one is not what the figure needs."""
+    named = {"dense": dense, "local": local, "shared": shared}
+    matrices = {name: torch.as_tensor(m, dtype=torch.float32).detach().cpu() for name, m in named.items()}
+    for name, matrix in matrices.items():
+        if matrix.ndim != 2 or not matrix.numel():
+            raise ValueError(
+                f"each matrix needs one row per output and one column per input (2-D); {name} has shape "
+                f"{tuple(matrix.shape)}"
+            )
+    shapes = {name: tuple(matrix.shape) for name, matrix in matrices.items()}
+    if len(set(shapes.values())) > 1:
+        listed = ", ".join(f"{name} {shape}" for name, shape in shapes.items())
+        raise ValueError(f"the three matrices map the same input to the same output, so share one shape; got {listed}")
+    return list(matrices.values())
+
+
+@_default_style
+def dense_local_shared(dense, local, shared) -> Figure:
+    """Three weight matrices of a layer on one image, side by side (lesson 03, section 0), each titled with its count.
+
+    dense: every entry is a weight of its own; local (banded): the non-zeros are; shared (tied): the distinct
+    non-zero values are. One colour scale for the three, white at 0 (:data:`cnn_lessons.drawing.DIVERGING`).
+    """
+    matrices = _weight_matrices(dense, local, shared)
+    nonzero = [int(m.count_nonzero()) for m in matrices[1:]]
+    distinct = int(matrices[2][matrices[2] != 0].unique().numel())
+    zeros = matrices[1].numel() - nonzero[0]
+    titles = [
+        f"dense: {matrices[0].numel():,} free weights\n(every entry its own)",
+        f"local (banded): {nonzero[0]:,} free weights\n(the non-zeros; {zeros:,} entries fixed at 0)",
+        f"shared (tied): {distinct:,} free weights\n({nonzero[1]:,} non-zeros, {distinct:,} distinct values)",
+    ]
+    top = max(float(m.abs().max()) for m in matrices) or 1.0
+    rows, cols = matrices[0].shape
+    fig = Figure(figsize=(11, 11 / 3.3 * rows / cols + 0.9), layout="constrained")
+    axes = fig.subplots(1, 4, gridspec_kw={"width_ratios": [1, 1, 1, 0.05]})
+    for ax, matrix, title in zip(axes, matrices, titles, strict=False):
+        image = drawing.still_image(ax, matrix.numpy(), drawing.DIVERGING, (-top, top))
+        ax.set(xticks=[], yticks=[], xlabel="input pixel (row by row)")
+        ax.set_title(title, fontsize=10)
+    axes[0].set_ylabel("output pixel (row by row)")
+    fig.colorbar(image, cax=axes[3], label="weight")
+    return fig
 
 
 def _shape_text(shape: tuple[int, ...]) -> str:

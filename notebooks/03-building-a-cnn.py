@@ -17,12 +17,14 @@
 # # 03 · Building and training a CNN
 #
 # Lessons 01 and 02 took one convolution apart. A network stacks many of them, each with many input and many
-# output channels, and learns their kernels from data. This lesson builds a small convolutional network piece
-# by piece, counts every parameter, follows one training step from the logits to the updated weights, trains a
-# network on handwritten digits, and then looks inside it: its filters, its feature maps, its mistakes, and how
-# it copes when the digits move.
+# output channels, and learns their kernels from data. This lesson first asks why images get convolutions rather
+# than dense layers at all, then builds a small convolutional network piece by piece, counts every parameter,
+# follows one training step from the logits to the updated weights, trains a network on handwritten digits, and
+# then looks inside it: its filters, its feature maps, its mistakes, and how it copes when the digits move.
 #
 # **You will**
+# 0. count what a dense layer costs on a photo, and turn it into a convolution in two steps, locality and weight
+#    sharing, each a constraint on its weight matrix;
 # 1. see how channels combine: one kernel per (output, input) pair, 1×1 convolutions, groups and depthwise
 #    convolutions, and the parameter count of each, checked against `torchinfo`;
 # 2. build a configurable CNN whose shapes are computed, not hand-written, and trace an input through it;
@@ -63,6 +65,180 @@ device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
 print(f"torch {torch.__version__} on {device}")
 
 # %% [markdown] slideshow={"slide_type": "slide"}
+# ## 0. Why convolutions? From a dense layer to a convolution
+#
+# ### 0.1 A dense layer on a photo
+# The most general layer is the **dense** (fully connected) layer, `nn.Linear`: every output has its own
+# weight for every input, plus a bias, so a layer from $n$ inputs to $m$ outputs has $(n + 1)\,m$ parameters.
+# It knows nothing about images: to it a photo is one long vector of numbers. What does it cost on one?
+#
+# A 224×224 RGB photo holds $3 \cdot 224 \cdot 224$ values. Compare a dense layer to as many outputs as inputs
+# with a 3×3 convolution from 3 to 3 channels (padding 1), which gives exactly as many values. The convolution is
+# built for real. The dense layer is not: its count comes from the formula (`arithmetic.dense_parameter_count`),
+# checked here against small `nn.Linear` layers that are built, and the count below shows why.
+
+# %% slideshow={"slide_type": "fragment"}
+torch.manual_seed(0)
+
+
+def n_params(module):
+    return sum(p.numel() for p in module.parameters())
+
+
+for n_in, n_out in [(12, 12), (48, 20), (3 * 8 * 8, 3 * 8 * 8)]:  # small dense layers, built
+    assert arithmetic.dense_parameter_count(n_in, n_out) == (n_in + 1) * n_out == n_params(nn.Linear(n_in, n_out))
+
+photo = torch.zeros(1, 3, 224, 224)
+n = photo.numel()
+conv3 = nn.Conv2d(3, 3, kernel_size=3, padding=1)
+with torch.no_grad():
+    assert conv3(photo).shape == photo.shape  # as many outputs as the dense layer: n
+dense_count = arithmetic.dense_parameter_count(n, n)
+conv_count = arithmetic.conv_parameter_count(3, 3, 3)
+assert conv_count == n_params(conv3) == (3 * 3 * 3 + 1) * 3
+
+
+def in_memory(count):  # float32: 4 bytes each; GB = 10^9 bytes, GiB = 2^30 bytes
+    size = 4 * count
+    return f"{size:,} bytes = {size / 1e9:.1f} GB = {size / 2**30:.1f} GiB"
+
+
+print(f"the photo: 3 x 224 x 224 = {n:,} values, {4 * n:,} bytes as float32")
+print(f"dense, {n:,} -> {n:,}: ({n:,} + 1) x {n:,} = {dense_count:,} parameters")
+print(f"  as float32: {in_memory(dense_count)}")
+print(f"3x3 convolution, 3 -> 3 channels: (3 x 3 x 3 + 1) x 3 = {conv_count} parameters, {4 * conv_count} bytes")
+assert dense_count % conv_count == 0
+print(f"the dense layer has {dense_count // conv_count:,} times as many parameters")
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# That memory is for the weights alone (GB counts $10^9$ bytes, GiB $2^{30}$: one amount in two units). The gap
+# comes from two differences. Each output of the convolution reads a 3×3 neighbourhood (in every input channel),
+# not the whole photo: **locality**. And all the outputs of a channel read their neighbourhoods through the same
+# weights and add the same bias: **weight sharing**. The next cells impose them on a dense layer one at
+# a time, on an image small enough to look at its weight matrix.
+#
+# ### 0.2 Locality: a banded matrix
+# One channel of 6×6 pixels, flattened row by row, is a vector of 36 values; a dense layer to one output per
+# pixel multiplies it by a 36×36 weight matrix $W$, whose entry $W_{rc}$ is the weight with which output pixel
+# $r$ reads input pixel $c$ (biases aside in this section). Locality keeps, in each row, only the weights of the
+# 3×3 neighbourhood of that output's own pixel and fixes the rest at 0. In row-by-row order a pixel's neighbours
+# are itself and the pixels just before and after it, and the same three one image row up and down (6 places
+# away): the non-zeros lie in three narrow bands along the diagonal, a **banded** matrix. At the border, the
+# part of the window that hangs over the edge has no pixel to read.
+
+# %% slideshow={"slide_type": "fragment"}
+size = 6
+dense = nn.Linear(size * size, size * size).weight.detach()  # dense[r, c]: output pixel r reads input pixel c
+row, col = torch.arange(size * size) // size, torch.arange(size * size) % size  # flat index -> (row, column)
+near = ((row[:, None] - row[None, :]).abs() <= 1) & ((col[:, None] - col[None, :]).abs() <= 1)
+local = dense * near  # locality: each output keeps the weights of its 3x3 neighbourhood, 0 elsewhere
+
+centre = 2 * size + 2  # output pixel (2, 2), away from the border
+print("output pixel (2, 2) reads input pixels", [(int(row[c]), int(col[c])) for c in near[centre].nonzero().flatten()])
+inside = int(F.unfold(torch.ones(1, 1, size, size), 3, padding=1).sum())  # torch: window cells on the image
+assert int(local.count_nonzero()) == int(near.sum()) == inside
+pixels = size * size
+print(f"free weights: dense {dense.numel():,} = {pixels} x {pixels}; local {inside} = {pixels} outputs x 9 "
+      f"- {pixels * 9 - inside} window cells that fall off the image")
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### 0.3 Weight sharing: a tied matrix
+# Weight sharing gives every output the *same* nine weights: the weight with which output $(i, j)$ reads input
+# $(i + a, j + b)$ depends only on the offset $(a, b)$, not on where the output is. Take output (2, 2)'s nine
+# weights as the kernel and copy them into every row: along each diagonal of the bands one number repeats (with
+# gaps where a window hangs over the left or right edge), a **tied** matrix. It is exactly the matrix of
+# `F.conv2d` with that kernel and padding 1. To build that matrix from `F.conv2d` alone, feed it the 36 **unit
+# impulses** (an image that is 1 at one pixel and 0 elsewhere): the response to pixel $c$ is column $c$.
+# `ops.conv_matrix` (lesson 05) builds it too. On the photo of section 0.1 the same two steps take the weights
+# (biases aside, 3 channels in and out) from the dense layer's count to that of a *locally connected* layer,
+# whose every output has its own weights for its 3×3×3 window, and then to the convolution's.
+
+# %% slideshow={"slide_type": "fragment"}
+kernel = local[centre].view(size, size)[1:4, 1:4]  # output (2, 2)'s weights: its window, rows and columns 1-3
+shared = torch.zeros(size * size, size * size)
+for r in range(size * size):
+    for c in near[r].nonzero().flatten():  # the same weight for the same offset, wherever the output is
+        shared[r, c] = kernel[row[c] - row[r] + 1, col[c] - col[r] + 1]
+
+impulses = torch.eye(size * size).view(size * size, 1, size, size)  # 36 images, each with a single 1
+by_impulses = F.conv2d(impulses, kernel[None, None], padding=1).view(size * size, size * size).T
+assert torch.allclose(shared, by_impulses, atol=1e-7) and torch.equal(shared, ops.conv_matrix(kernel, size, padding=1))
+x = torch.randn(size, size)
+assert torch.allclose(shared @ x.flatten(), F.conv2d(x[None, None], kernel[None, None], padding=1).flatten(), atol=1e-6)
+free = int(shared[near].unique().numel())
+assert int(shared.count_nonzero()) == inside and free == 9
+print(f"free weights: dense {dense.numel():,}, local {inside}, shared {free} "
+      f"(the kernel's, repeated over the {inside} non-zeros)")
+
+photo_local = 3 * int(F.unfold(torch.ones(1, 3, 224, 224), 3, padding=1).sum())  # window cells x 3 outputs
+assert photo_local == 3 * 3 * (3 * 224 - 2) ** 2
+print(f"on the photo, weights only: dense {n * n:,}, local {photo_local:,}, shared {conv3.weight.numel()}")
+display(figures.dense_local_shared(dense, local, shared))
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### 0.4 What the constraints buy, and what they cost
+# They buy far fewer parameters (counted above), and a kernel learned once is used at every position. They also
+# buy **translation equivariance**: shift the input, and the output shifts with it. On the matrices it holds
+# exactly, up to float rounding, for an input with zeros around its content, shifted one pixel right and one down
+# (`data.shift_images`, zeros coming in): the shared matrix passes, the dense and the local one, whose weights
+# change from position to position, do not.
+
+# %% slideshow={"slide_type": "fragment"}
+def apply(matrix, image):
+    return (matrix @ image.flatten()).view(size, size)
+
+
+framed_input = torch.zeros(size, size)
+framed_input[1:4, 1:4] = torch.randn(3, 3)  # content in rows and columns 1-3, zeros around it
+gaps = {}
+for name, matrix in {"dense": dense, "local": local, "shared": shared}.items():
+    shift_first = apply(matrix, data.shift_images(framed_input, 1, 1))
+    gaps[name] = (shift_first - data.shift_images(apply(matrix, framed_input), 1, 1)).abs().max()
+    print(f"{name:>6}: shift then apply vs apply then shift, largest difference {gaps[name]:.2f}")
+assert gaps["shared"] < 1e-6 and min(gaps["dense"], gaps["local"]) > 0.1
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# The borders break it. With content up to the edge, the shift pushes the last column out and brings zeros in:
+# the output's first column (where the zeros came in) and its last (whose window held the column pushed out)
+# differ; the four between them still agree. A circular shift (`torch.roll`, what leaves on the right comes back
+# on the left) with circular padding has no border, and there equivariance holds at every pixel:
+
+# %% slideshow={"slide_type": "fragment"}
+full_input = torch.randn(size, size)
+gap = (apply(shared, data.shift_images(full_input, 1, 0)) - data.shift_images(apply(shared, full_input), 1, 0)).abs()
+differ = gap.amax(dim=0).gt(1e-6).nonzero().flatten().tolist()
+print("shifted one pixel right: output columns that differ", differ)
+assert differ == [0, size - 1]
+
+
+def circular_conv(image):
+    return F.conv2d(F.pad(image[None, None], (1, 1, 1, 1), mode="circular"), kernel[None, None])[0, 0]
+
+
+rolled = circular_conv(torch.roll(full_input, (1, 1), (0, 1))) - torch.roll(circular_conv(full_input), (1, 1), (0, 1))
+print(f"circular: largest difference {rolled.abs().max():.2f} over all {size * size} pixels")
+assert rolled.abs().max() < 1e-6
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# What they cost: away from the borders, a convolution treats every position alike. It cannot, for example,
+# weight the top-left pixel one way and the centre pixel another: each output reads its own pixel with the
+# kernel's centre weight, one number on the whole diagonal of the tied matrix, where a dense layer has 36. Nor
+# can an output read anything outside its window: the top-left output never sees the bottom-right pixel. Where
+# position matters, it has to come from elsewhere: from the borders, where the zero padding makes outputs differ
+# (above), or from a layer that shares nothing, such as the dense head of section 2.
+
+# %% slideshow={"slide_type": "fragment"}
+for name, matrix in {"dense": dense, "local": local, "shared": shared}.items():
+    print(f"{name:>6}: {matrix.diagonal().unique().numel():>2} different weights on the diagonal; "
+          f"top-left output reads the bottom-right pixel: {bool(matrix[0, -1] != 0)}")
+assert shared.diagonal().unique().numel() == 1 and dense.diagonal().unique().numel() == size * size
+assert dense[0, -1] != 0 and local[0, -1] == 0 == shared[0, -1]
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# Equivariance is a property of one convolution on a whole image. Whether a trained network keeps it, and what a
+# network needs to be *invariant* to shifts, is measured in section 7: CNNs against an MLP on shifted digits.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. Channels
 #
 # ### 1.1 One kernel per (output, input) pair
@@ -77,6 +253,7 @@ print(f"torch {torch.__version__} on {device}")
 # single-channel correlations (`ops.correlate2d`, lesson 01), one pair at a time:
 
 # %% slideshow={"slide_type": "fragment"}
+torch.manual_seed(0)
 conv = nn.Conv2d(in_channels=3, out_channels=4, kernel_size=3)
 x = torch.randn(1, 3, 6, 6)
 weight, bias = conv.weight.detach(), conv.bias.detach()
@@ -162,11 +339,6 @@ with torch.no_grad():
 alone = torch.stack([ops.correlate2d(x[c], depthwise.weight[c, 0].detach(), padding=1) + depthwise.bias[c].detach() for c in range(8)])
 assert torch.allclose(alone, y, atol=1e-5)
 print("depthwise weight:", tuple(depthwise.weight.shape))
-
-
-def n_params(module):
-    return sum(p.numel() for p in module.parameters())
-
 
 separable = nn.Sequential(depthwise, nn.Conv2d(8, 16, kernel_size=1))
 full = nn.Conv2d(8, 16, kernel_size=3, padding=1)
@@ -781,7 +953,29 @@ assert min(digits_acc["sideways 1"], digits_acc["vertical 1"]) > 0.97 and digits
 # Each exercise has a cell to fill in (the lesson shows it solved; the student copy leaves it to you) and a
 # cell that checks your answer on many cases and tells you what is off.
 #
-# **Exercise 1 (easy).** Write `parameters(in_channels, out_channels, kernel_size, bias, groups)`: the number of
+# **Exercise 1 (easy).** Write `dense_vs_conv(height, width, in_channels, out_channels, kernel_size)`: the pair
+# `(dense, conv)` of parameter counts, biases included, of two layers on an `in_channels`×`height`×`width`
+# image: the convolution `nn.Conv2d(in_channels, out_channels, kernel_size, padding="same")`, and the dense layer
+# `nn.Linear` from the flattened image to as many values as that convolution gives. No PyTorch: use the
+# formulas of section 0.1 (and 1.4).
+
+# %% nbgrader={"grade": false, "grade_id": "dense_vs_conv", "locked": false, "schema_version": 3, "solution": true, "task": false} slideshow={"slide_type": "notes"} tags=["solution"]
+def dense_vs_conv(height, width, in_channels, out_channels, kernel_size):
+    ### BEGIN SOLUTION
+    inputs = in_channels * height * width
+    outputs = out_channels * height * width  # padding "same": each output channel keeps the image's size
+    dense = (inputs + 1) * outputs
+    conv = (in_channels * kernel_size * kernel_size + 1) * out_channels
+    return dense, conv
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "check_dense_vs_conv", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false} slideshow={"slide_type": "fragment"} tags=["exercise"]
+exercises.check_dense_vs_conv(dense_vs_conv)
+
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# **Exercise 2 (easy).** Write `parameters(in_channels, out_channels, kernel_size, bias, groups)`: the number of
 # learnable values of `nn.Conv2d(in_channels, out_channels, kernel_size, bias=bias, groups=groups)` for a square
 # `kernel_size`. No PyTorch: use the formula of section 1.4.
 
@@ -798,7 +992,7 @@ exercises.check_conv_parameter_count(parameters)
 
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# **Exercise 2 (medium).** Write `flatten_size(size, conv_channels, kernel_size, padding, pool)`: the number of
+# **Exercise 3 (medium).** Write `flatten_size(size, conv_channels, kernel_size, padding, pool)`: the number of
 # features that reach the first linear layer of a CNN whose square `size`×`size` input goes through one block
 # per entry of `conv_channels`, each a `kernel_size` convolution (stride 1, `padding` zeros on every side) with
 # that many output channels followed, unless `pool` is `None`, by a `pool`×`pool` max-pool. Use the output-size
@@ -820,7 +1014,7 @@ exercises.check_flatten_size(flatten_size)
 
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# **Exercise 3 (harder).** Write `cross_entropy(logits, labels)` without `F.cross_entropy`, `log_softmax` or
+# **Exercise 4 (harder).** Write `cross_entropy(logits, labels)` without `F.cross_entropy`, `log_softmax` or
 # `logsumexp`: the mean over the batch of $-\log p_{y}$, where $p$ is the softmax of a row of `logits` (shape
 # `(N, C)`) and $y$ its label. It must also work for logits like 1000, where `exp` overflows: subtracting the
 # same number from every logit of a row does not change its softmax.
@@ -841,6 +1035,11 @@ exercises.check_cross_entropy(cross_entropy)
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
 #
+# - A dense layer gives every output its own weight for every input: on a 224×224 RGB photo, to as many outputs as
+#   inputs, over 22 billion parameters against 84 for a 3×3 convolution (section 0.1). A convolution is a dense layer with two constraints on its weight matrix: locality (each
+#   output reads a small window: a banded matrix) and weight sharing (the same kernel everywhere: a tied matrix).
+#   They buy far fewer parameters and translation equivariance; they cost the freedom to treat one position
+#   differently from another.
 # - A convolution layer holds one $k_h \times k_w$ kernel per (output, input) channel pair: weight shape
 #   $(C_{out}, C_{in}/g, k_h, k_w)$, and $(C_{in}/g \cdot k_h k_w + 1)\,C_{out}$ parameters, whatever the image
 #   size. 1×1 convolutions mix channels pixel by pixel; groups split the channels; depthwise convolutions

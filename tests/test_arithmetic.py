@@ -14,6 +14,7 @@ from cnn_lessons.arithmetic import (
     conv_output_size,
     conv_parameter_count,
     conv_transpose_output_size,
+    dense_parameter_count,
     effective_kernel_size,
     explain_shape_errors,
     multiply_adds,
@@ -88,6 +89,13 @@ def test_conv_parameter_count_by_hand():
     assert conv_parameter_count(8, 16, 3) == 1168
     assert conv_parameter_count(32, 32, 3, bias=False, groups=32) == 32 * 9  # depthwise
     assert conv_parameter_count(3, 8, (1, 5)) == (3 * 5 + 1) * 8
+
+
+def test_dense_parameter_count_by_hand():
+    assert dense_parameter_count(64, 10) == 64 * 10 + 10 == 650
+    assert dense_parameter_count(64, 10, bias=False) == 640
+    n = 3 * 224 * 224  # lesson 03, section 0: a photo to as many outputs as inputs
+    assert dense_parameter_count(n, n) == 150_528 * 150_529 == 22_658_829_312
 
 
 # --- against torch, many random configurations --------------------------------------------------------------
@@ -209,6 +217,13 @@ def test_conv_parameter_count_matches_torch(in_per_group, out_per_group, groups,
     cin, cout = in_per_group * groups, out_per_group * groups
     layer = nn.Conv2d(cin, cout, (kh, kw), bias=bias, groups=groups)
     assert conv_parameter_count(cin, cout, (kh, kw), bias, groups) == sum(p.numel() for p in layer.parameters())
+
+
+@MANY
+@given(in_features=st.integers(1, 300), out_features=st.integers(1, 300), bias=st.booleans())
+def test_dense_parameter_count_matches_torch(in_features, out_features, bias):
+    layer = nn.Linear(in_features, out_features, bias=bias)
+    assert dense_parameter_count(in_features, out_features, bias) == sum(p.numel() for p in layer.parameters())
 
 
 # --- bad input: errors that say what went wrong and with which numbers --------------------------------------
@@ -446,6 +461,8 @@ def test_explain_shape_errors_leaves_the_model_as_it_was():
         (conv_parameter_count, dict(in_channels=4, out_channels=8, kernel_size=3, groups=1), "out_channels", 1),
         (conv_parameter_count, dict(in_channels=4, out_channels=8, kernel_size=3, groups=1), "kernel_size", 1),
         (conv_parameter_count, dict(in_channels=4, out_channels=8, kernel_size=3, groups=1), "groups", 1),
+        (dense_parameter_count, dict(in_features=4, out_features=8), "in_features", 1),
+        (dense_parameter_count, dict(in_features=4, out_features=8), "out_features", 1),
     ],
 )
 def test_every_argument_is_named_in_its_error(function, arguments, name, minimum):
@@ -492,8 +509,9 @@ def test_sizes_and_counts_are_ints():
         conv_parameter_count(4, 8, 3, groups=2),
         conv_parameter_count(4, 8, (3, 1), bias=False),
         multiply_adds(nn.Conv2d(4, 4, 3, groups=2), (4, 5, 5)),
+        dense_parameter_count(4, 8, bias=True),
     ]
-    assert results == [4, 3, 9, (2 * 9 + 1) * 8, 4 * 3 * 8, 4 * 3 * 3 * 2 * 9]
+    assert results == [4, 3, 9, (2 * 9 + 1) * 8, 4 * 3 * 8, 4 * 3 * 3 * 2 * 9, (4 + 1) * 8]
     assert all(type(result) is int for result in results)
 
 

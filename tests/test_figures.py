@@ -297,3 +297,72 @@ def test_block_figures_are_viz_block_diagrams():
         assert tuple(fig.get_size_inches()) == pytest.approx(drawing.diagram_size(spec))
         shown = shown_strings(fig)
         assert spec.title in shown and all(node.text in shown for node in spec.layers)
+
+
+# --- lesson 03, section 0: the three weight matrices --------------------------------------------------------
+
+
+def three_matrices(size: int = 6) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """A dense matrix, its 3×3 band (locality) and F.conv2d's matrix (sharing), built as lesson 03 builds them."""
+    n = size * size
+    dense = torch.randn(n, n, generator=torch.Generator().manual_seed(0))
+    rows, cols = torch.arange(n) // size, torch.arange(n) % size
+    near = ((rows[:, None] - rows[None, :]).abs() <= 1) & ((cols[:, None] - cols[None, :]).abs() <= 1)
+    kernel = torch.randn(3, 3, generator=torch.Generator().manual_seed(1))
+    impulses = torch.eye(n).view(n, 1, size, size)
+    shared = F.conv2d(impulses, kernel[None, None], padding=1).view(n, n).T  # column j: the response to pixel j
+    return dense, dense * near, shared
+
+
+def test_dense_local_shared_titles_carry_the_counts_of_the_matrices_it_shows():
+    dense, local, shared = three_matrices()
+    fig = figures.dense_local_shared(dense, local, shared)
+    shown_strings(fig)
+    axes = [ax for ax in fig.axes if ax.images]
+    assert len(axes) == 3
+    for ax, matrix in zip(axes, (dense, local, shared), strict=True):
+        (image,) = ax.images
+        assert torch.equal(torch.as_tensor(image.get_array()), matrix)  # the image is the matrix itself
+    titles = [ax.get_title() for ax in axes]
+    assert titles[0].startswith("dense: 1,296 free weights")  # 36 × 36, every entry
+    assert titles[1].startswith("local (banded): 256 free weights") and "1,040 entries fixed at 0" in titles[1]
+    assert titles[2].startswith("shared (tied): 9 free weights") and "256 non-zeros, 9 distinct values" in titles[2]
+    assert (
+        int(local.count_nonzero())
+        == int(shared.count_nonzero())
+        == F.unfold(torch.ones(1, 1, 6, 6), 3, padding=1).sum()
+    )
+
+
+def test_dense_local_shared_counts_follow_the_size():
+    dense, local, shared = three_matrices(size=4)
+    titles = [ax.get_title() for ax in figures.dense_local_shared(dense, local, shared).axes if ax.images]
+    assert [title.split(" free")[0].split(": ")[1] for title in titles] == ["256", "100", "9"]  # 16², (3·4 − 2)², 3²
+
+
+def test_dense_local_shared_is_colour_blind_safe_and_white_at_zero():
+    """One diverging map (blue against red, which a deuteranope keeps apart: tests/test_explorer_colours.py) for
+    all three, centred on 0, so a zero weight is the map's middle, near white, in every panel."""
+    fig = figures.dense_local_shared(*three_matrices())
+    images = [ax.images[0] for ax in fig.axes if ax.images]
+    assert {image.get_cmap().name for image in images} == {drawing.DIVERGING}
+    low, high = images[0].get_clim()
+    assert high == -low > 0 and all(image.get_clim() == (low, high) for image in images)
+    assert matplotlib.colormaps[drawing.DIVERGING](0.5)[:3] == pytest.approx((1, 1, 1), abs=0.05)
+
+
+@pytest.mark.parametrize(
+    ("matrices", "words"),
+    [
+        ((torch.zeros(4, 4), torch.zeros(4, 4), torch.zeros(2, 2, 4)), "2-D); shared has shape (2, 2, 4)"),
+        ((torch.zeros(4, 4), torch.zeros(0, 4), torch.zeros(4, 4)), "local has shape (0, 4)"),
+        (
+            (torch.zeros(36, 36), torch.zeros(16, 36), torch.zeros(36, 36)),
+            "share one shape; got dense (36, 36), local (16, 36), shared (36, 36)",
+        ),
+    ],
+)
+def test_dense_local_shared_explains_bad_input(matrices, words):
+    with pytest.raises(ValueError) as caught:
+        figures.dense_local_shared(*matrices)
+    assert words in str(caught.value)

@@ -27,7 +27,7 @@ from cnn_lessons.exercises.blocks import (
     check_separable_ratio,
 )
 from cnn_lessons.exercises.core import TIME_LIMIT, ExerciseFailed
-from cnn_lessons.exercises.counts import check_conv_parameter_count
+from cnn_lessons.exercises.counts import check_conv_parameter_count, check_dense_vs_conv
 from cnn_lessons.exercises.losses import check_cross_entropy
 from cnn_lessons.exercises.signals import check_convolve2d, check_correlate1d, check_flipped_kernel
 from cnn_lessons.exercises.sizes import (
@@ -49,6 +49,7 @@ __all__ = [
     "check_same_padding",
     "check_transposed_output_size",
     "check_conv_parameter_count",
+    "check_dense_vs_conv",
     "check_receptive_field",
     "check_flatten_size",
     "check_cross_entropy",
