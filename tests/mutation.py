@@ -1,8 +1,9 @@
 """Mutation testing of the math and the checkers (`make mutation`), each module against its own tests.
 
-For each target this writes a small work folder, ``.mutation/<target>/`` (the package and the tests linked in, and
-the project's pyproject.toml with a ``[tool.mutmut]`` table saying what to mutate and which tests to run), runs
-``mutmut run`` there, reads mutmut's own verdicts back with ``mutmut results --all true``, and prints one line:
+For each target this writes a small work folder, ``.mutation/<target>/`` (the package, the tests and the lessons
+linked in, and the project's pyproject.toml with a ``[tool.mutmut]`` table saying what to mutate and which tests to
+run), runs ``mutmut run`` there, reads mutmut's own verdicts back with ``mutmut results --all true``, and prints one
+line:
 
     mutation module=ops killed=... survived=... no_tests=... timeout=... score=...%
 
@@ -66,7 +67,7 @@ def prepare(target: str) -> Path:
         files = sorted({module.replace(".", "/") + ".py" for module, _ in picture_functions()})
     folder = WORK / target
     folder.mkdir(parents=True, exist_ok=True)
-    for name in ("cnn_lessons", "tests"):
+    for name in ("cnn_lessons", "tests", "notebooks"):  # tests read the stored lessons (their examples, counts)
         link = folder / name
         if not link.is_symlink():
             link.symlink_to(ROOT / name, target_is_directory=True)
@@ -77,6 +78,7 @@ def prepare(target: str) -> Path:
         "only_mutate": files,
         "pytest_add_cli_args": PYTEST_ARGS,
         "pytest_add_cli_args_test_selection": tests,
+        "also_copy": ["notebooks"],  # beside the tests mutmut copies into mutants/
         "use_git_change_detection": False,
     }
     lines = [f"{key} = {value!r}".replace("'", '"').replace("False", "false") for key, value in settings.items()]
