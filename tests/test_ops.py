@@ -393,6 +393,22 @@ def test_pad_input_pads_as_the_conv_layer_does(mode, padding):
     torch.testing.assert_close(ours, layer(x[None, None])[0, 0].detach())
 
 
+@pytest.mark.parametrize(
+    ("mode", "ints", "mask"),
+    [
+        ("reflect", [2, 1, 2, 3, 2], [False, True, False, False, False]),
+        ("replicate", [1, 1, 2, 3, 3], [True, True, False, False, False]),
+        ("circular", [3, 1, 2, 3, 1], [False, True, False, False, True]),
+    ],
+)
+def test_pad_input_keeps_the_dtype_of_what_it_pads(mode, ints, mask):
+    """Ints and a boolean mask come back as they went in (torch's reflect and replicate refuse booleans)."""
+    padded = ops.pad_input(torch.tensor([1, 2, 3]), [(1, 1)], mode)
+    assert padded.dtype == torch.int64 and padded.tolist() == ints
+    padded = ops.pad_input(torch.tensor([True, False, False]), [(1, 1)], mode)
+    assert padded.dtype == torch.bool and padded.tolist() == mask
+
+
 def test_pad_input_explains_what_torch_refuses():
     assert ops.padding_mode_problem(4, 3, 3, "reflect") is None  # reflect gives at most size - 1 per side
     assert ops.padding_mode_problem(4, 4, 4, "reflect") and ops.padding_mode_problem(4, 4, 4, "zeros") is None

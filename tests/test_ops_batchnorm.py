@@ -148,7 +148,12 @@ def test_a_batch_of_one_in_training_mode_is_refused_like_torch():
         ),
         (dict(x=torch.randn(2, 3, 4, 4), weight=torch.ones(3, 1)), ValueError, r"weight must hold one value"),
         (dict(x=torch.randn(2, 3, 4, 4), running_mean=torch.zeros(3)), ValueError, "both running_mean and running_var"),
-        (dict(x=torch.randn(2, 3, 4, 4), training=False), ValueError, "running_mean and running_var are None"),
+        (
+            dict(x=torch.randn(2, 3, 4, 4), training=False),
+            ValueError,
+            r"eval mode \(training=False\) normalises with the running statistics, but running_mean and running_var "
+            r"are None; pass them \(a BatchNorm2d's buffers\), or use training=True for the batch's own statistics",
+        ),
         (dict(x=torch.randn(2, 3, 4, 4), momentum=1.5), ValueError, "momentum must be between 0 and 1.*1.5"),
         (dict(x=torch.randn(2, 3, 4, 4), momentum=None), TypeError, "momentum must be a number"),
         (dict(x=torch.randn(2, 3, 4, 4), eps=-1e-5), ValueError, "eps must be >= 0"),

@@ -244,6 +244,87 @@ def test_conv_transpose2d_refuses_what_torch_refuses_and_says_why(kwargs, words)
             ValueError,
             "padding='same' needs stride 1",
         ),
+        # each message names the argument, the axis and the numbers at fault, and what would do instead
+        (
+            lambda: ops.conv_transpose2d_as_direct(torch.ones(1, 1, 3, 3), torch.ones(1, 1, 2, 4), padding=(1, 4)),
+            ValueError,
+            "along the width: padding 4 is more than kernel_size - 1 = 3: the direct convolution would need k - 1 - p "
+            "= -1 zeros around the stretched input, i.e. cropping it, which this construction does not do; use "
+            "padding at most 3 (F.conv_transpose2d crops instead)",
+        ),
+        (
+            lambda: ops.conv_transpose2d_as_direct(
+                torch.ones(1, 1, 3, 3), torch.ones(1, 1, 3, 3), stride=(1, 3), output_padding=(0, 3)
+            ),
+            ValueError,
+            "along the width: output_padding 3 must be smaller than stride 3: a stride-3 convolution maps 3 "
+            "neighbouring input sizes to one output size, and output_padding (0 to 2) picks which of them to give back",
+        ),
+        (
+            lambda: ops.conv_transpose2d_as_direct(torch.ones(1, 1, 3, 3), torch.ones(1, 1, 3, 3), padding=-1),
+            ValueError,
+            "along the height: padding must be at least 0, got -1",
+        ),
+        (
+            lambda: ops.conv_transpose2d_as_direct(torch.ones(1, 1, 3, 3), torch.ones(1, 1, 3, 3), output_padding=-1),
+            ValueError,
+            "along the height: output_padding must be at least 0, got -1",
+        ),
+        (
+            lambda: ops.conv_transpose2d_as_direct(torch.ones(1, 1, 3, 3), torch.ones(1, 1, 3, 3), stride=(1, 0)),
+            ValueError,
+            "stride (width) must be positive (at least 1), got 0",
+        ),
+        (
+            lambda: ops.conv_transpose2d_as_direct(torch.ones(1, 1, 3, 3), torch.ones(1, 1, 3, 3), stride=(1, 2, 3)),
+            ValueError,
+            "stride must be an int or an (h, w) pair, got (1, 2, 3)",
+        ),
+        (
+            lambda: ops.conv_transpose2d_as_direct(torch.ones(1, 2, 3, 3), torch.ones(3, 1, 2, 2)),
+            ValueError,
+            "input has 2 channels, but a transposed convolution's weight is (in, out, kh, kw) and this one, of shape "
+            "(3, 1, 2, 2), expects 3; its first axis must be the input's channels",
+        ),
+        (
+            lambda: ops.conv_transpose2d(torch.ones(1, 1, 3, 3), torch.ones(1, 1, 3, 3), output_padding=(0, -1)),
+            ValueError,
+            "along the width: output_padding must be at least 0, got -1",
+        ),
+        (
+            lambda: ops.conv_transpose2d(torch.ones(1, 1, 3, 3), torch.ones(1, 1, 3, 3), dilation=(1, 0)),
+            ValueError,
+            "along the width: dilation must be positive (at least 1), got 0",
+        ),
+        (
+            lambda: ops.conv_transpose2d(
+                torch.ones(1, 1, 3, 3), torch.ones(1, 1, 3, 3), stride=2, dilation=3, output_padding=3
+            ),
+            ValueError,
+            "along the height: output_padding 3 must be smaller than stride 2 or dilation 3 (torch refuses it "
+            "otherwise): a stride-2 convolution maps 2 neighbouring input sizes to one output size, and "
+            "output_padding (0 to 2) picks which of them to give back",
+        ),
+        (
+            lambda: ops.conv_transpose2d(torch.ones(1, 1, 3, 3), torch.ones(1, 1, 3, 3), groups=0),
+            ValueError,
+            "groups must be positive (at least 1), got 0",
+        ),
+        (
+            lambda: ops.conv_transpose2d(torch.ones(1, 1, 3, 3), torch.ones(1, 1, 3, 3), bias=torch.ones(1, 1)),
+            ValueError,
+            "bias must be 1-D, got a 2-D tensor of shape (1, 1)",
+        ),
+        *(
+            (
+                lambda name=name: ops.conv_transpose2d(
+                    torch.ones(1, 1, 3, 3), torch.ones(1, 1, 3, 3), **{name: (0,) * 3}
+                ),
+                ValueError,
+                f"{name} must be an int or an (h, w) pair, got (0, 0, 0)",
+            )
+            for name in ("padding", "output_padding", "dilation")
+        ),
     ],  # fmt: skip
 )
 def test_bad_input_teaches(call, error, words):
