@@ -871,3 +871,90 @@ def test_init_bound_cases_take_every_layer_with_the_four_gains():
     layers = [(1, 3), (3, 3), (16, 3), (64, 1), (8, 5), (32, 7), (256, 3)]  # RGB and grey inputs, 1x1 to 7x7
     assert sorted(tuple(c.values()) for c in cases) == sorted((i, k, g) for i, k in layers for g in gains)
     assert list(cases[0]) == ["in_channels", "kernel_size", "gain"]
+
+
+# --- what mutation testing found in the core and the answer kinds --------------------------------------------------
+
+
+def test_a_crash_names_the_students_line_only_where_there_is_one():
+    first = exercises.signals.signal_cases()[0]
+    with pytest.raises(RuntimeError) as by_torch:
+        torch.dot(first["signal"], first["kernel"])
+    with pytest.raises(ExerciseFailed) as caught:  # torch's own code raises: no line of the student's to show
+        exercises.check_correlate1d(torch.dot, time_limit=1)
+    assert str(caught.value).endswith(f"raised RuntimeError: {by_torch.value}")
+    namespace = {}
+    exec("def no_source(signal, kernel):\n    return signal[99]\n", namespace)  # made from a string: no source lines
+    with pytest.raises(ExerciseFailed) as caught:
+        exercises.check_correlate1d(namespace["no_source"], time_limit=1)
+    assert "raised IndexError: index 99 is out of bounds for dimension 0 with size 8. Hint: an index ran" in str(
+        caught.value
+    )
+
+    def student(signal, kernel):
+        return signal[99]
+
+    with pytest.raises(ExerciseFailed) as caught:
+        exercises.check_correlate1d(student, time_limit=1)
+    assert "with size 8 (line " in str(caught.value) and ": `return signal[99]`). Hint: an index" in str(caught.value)
+
+
+def test_a_crash_without_advice_ends_with_the_error_and_a_crash_after_a_named_mistake_counts_the_wrong_answers():
+    with pytest.raises(ExerciseFailed) as caught:
+        exercises.check_output_size(lambda i, k, s, p, d: int("seven"), time_limit=1)
+    assert str(caught.value).startswith("output_size(size=1, kernel_size=1, stride=1, padding=0, dilation=1) raised ")
+    assert "ValueError: invalid literal for int() with base 10: 'seven'" in str(caught.value)
+    assert "Hint" not in str(caught.value)
+
+    def no_plus_one_until_13(i, k, s, p, d):  # the + 1 left out, then a crash on the first size-13 case
+        return (i + 2 * p - d * (k - 1) - 1) // s if i < 13 else 1 // 0
+
+    answered = sum(case["size"] < 13 for case in sizes.size_cases())
+    with pytest.raises(ExerciseFailed) as caught:
+        exercises.check_output_size(no_plus_one_until_13, time_limit=5)
+    text = str(caught.value)
+    assert f"expected 1, got 0 ({answered} of {answered} cases wrong, off by -1). Hint: you left out the + 1" in text
+    assert "(On a later case, output_size(size=13, kernel_size=1, stride=1, padding=0, dilation=1) raised " in text
+
+
+def test_a_bool_where_a_pair_belongs_is_told_to_return_a_pair_not_that_it_is_the_total():
+    with pytest.raises(ExerciseFailed) as caught:
+        exercises.check_same_padding(lambda k, d: False, time_limit=1)
+    assert str(caught.value) == (
+        "for kernel_size=1, dilation=1, your function returned the bool False; a pair of ints is expected ((0, 0)). "
+        "Return a pair (left, right)."
+    )
+
+
+def test_the_answer_kinds_say_what_they_were_made_for():
+    with pytest.raises(answers.Unreadable) as caught:
+        answers.Whole().read(2.5)
+    assert (
+        caught.value.advice
+        == "a count or a size is a whole number; `/` gives a fraction: the formula rounds down, so use `//`"
+    )
+    with pytest.raises(answers.Unreadable) as caught:
+        answers.Whole("a receptive field").read(torch.tensor(5))
+    assert caught.value.advice.startswith("a receptive field is a plain int, not a tensor")
+    for pair, words in ((answers.Pair(), "(left, right)"), (exercises.counts.Counts(), "(dense, conv)")):
+        with pytest.raises(answers.Unreadable) as caught:
+            pair.read(7)
+        assert caught.value.advice == f"return both numbers as a pair: {words}"
+    assert (answers.Values().rtol, answers.Values().atol) == (1e-5, 1e-8)
+    exact = answers.Values(rtol=0, atol=0)
+    assert exact.equal([1.0, 2.0], [1.0, 2.0]) and not exact.equal([1.0, 2.0], [1.0, 2.0 + 1e-12])
+    assert answers.Values().equal([1.0, 2.0], [1.0, 2.0 + 1e-6]) and not answers.Values().equal([1.0], [1.0001])
+
+
+def test_the_dense_vs_conv_mistakes_test_their_own_number_of_the_pair():
+    counts = exercises.counts
+    case = {"height": 4, "width": 5, "in_channels": 3, "out_channels": 2, "kernel_size": 3}
+    order = counts._dense(lambda i, o, h, w, k: i * 10_000 + o * 1000 + h * 100 + w * 10 + k)
+    assert order(case, (32_453, 56), (99, 56)), "the formula takes (in, out, height, width, kernel)"
+    for wrong, which in ((counts._dense(lambda *_: 7), 0), (counts._conv(lambda *_: 7), 1)):
+        right = (100, 200)
+        got = tuple(7 if n == which else v for n, v in enumerate(right))
+        assert wrong(case, got, right) is True
+        assert not wrong(case, right, right), "a right number is no mistake"
+        assert not wrong(case, tuple(8 if n == which else v for n, v in enumerate(right)), right)
+        assert not wrong(case, (7, 7), (7, 7))

@@ -100,6 +100,28 @@ def mistaken_batch_norm(dims=(0, 2, 3), unbiased=False, eps_inside=True, affine=
     return student
 
 
+def divided_by_variance(x, weight, bias, eps):
+    mean, var = x.mean((0, 2, 3), keepdim=True), x.var((0, 2, 3), keepdim=True, unbiased=False)
+    return (x - mean) / (var + eps) * weight.view(1, -1, 1, 1) + bias.view(1, -1, 1, 1)
+
+
+SLIPS = [dict(unbiased=True), dict(eps_inside=False), dict(affine=False), dict(swap=True)]
+SLIPS += [dict(dims=dims) for dims in ((0, 1, 2, 3), (2, 3), (0,), (1, 2, 3))]
+
+
+def test_the_checkers_mistaken_batch_norms_give_what_each_slip_gives_on_every_case():
+    """Called here, not through the checker: the exercise builds its mistakes when the module is imported."""
+    for case in training.batch_norm_cases():
+        right = F.batch_norm(case["x"], None, None, case["weight"], case["bias"], training=True, eps=case["eps"])
+        torch.testing.assert_close(training._batch_norm_with()(**case), right)
+        for slip in SLIPS:
+            torch.testing.assert_close(
+                training._batch_norm_with(**slip)(**case), mistaken_batch_norm(**slip)(**case), equal_nan=True
+            )
+        torch.testing.assert_close(training._eps_left_out(**case), mistaken_batch_norm(eps_used=False)(**case))
+        torch.testing.assert_close(training._divided_by_variance(**case), divided_by_variance(**case))
+
+
 @pytest.mark.parametrize(
     ("student", "words"),
     [
@@ -112,15 +134,7 @@ def mistaken_batch_norm(dims=(0, 2, 3), unbiased=False, eps_inside=True, affine=
         (mistaken_batch_norm(eps_used=False), "left out eps"),
         (mistaken_batch_norm(affine=False), "scale and shift"),
         (mistaken_batch_norm(swap=True), "swapped"),
-        (
-            lambda x, w, b, eps: (
-                (x - x.mean((0, 2, 3), keepdim=True))
-                / (x.var((0, 2, 3), keepdim=True, unbiased=False) + eps)
-                * w.view(1, -1, 1, 1)
-                + b.view(1, -1, 1, 1)
-            ),
-            "not by the variance",
-        ),
+        (divided_by_variance, "not by the variance"),
     ],
 )
 def test_batch_norm_mistakes_are_named(student, words):

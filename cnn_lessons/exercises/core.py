@@ -19,7 +19,6 @@ from __future__ import annotations
 import copy
 import ctypes
 import inspect
-import linecache
 import os
 import sysconfig
 import threading
@@ -239,7 +238,7 @@ def _where_in_student_code(error: BaseException) -> str:
     if not own:
         return ""
     frame = own[-1]
-    line = (frame.line or linecache.getline(frame.filename, frame.lineno)).strip()
+    line = (frame.line or "").strip()  # extract_tb read it with linecache; "" where no source is at hand
     return f" (line {frame.lineno}: `{line}`)" if line else ""
 
 
