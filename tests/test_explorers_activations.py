@@ -73,6 +73,12 @@ def test_the_picture_equals_torchs_modules(init, batch_norm, nonlinearity, depth
     picture = activation_picture(depth, init, batch_norm, nonlinearity)
     stds, grads = torch_statistics(init, depth, batch_norm, nonlinearity)
     assert len(picture.activation_std) == len(picture.gradient_std) == len(picture.histograms) == depth
+    assert (picture.depth, picture.init, picture.batch_norm, picture.nonlinearity) == (
+        depth,
+        init,
+        batch_norm,
+        nonlinearity,
+    )
     # relative: the stds span 1e-23 to 1e5; float32 layers agree to a few units in the last place each
     assert np.allclose(picture.activation_std, stds, rtol=1e-3, atol=0)
     assert np.allclose(picture.gradient_std, grads, rtol=1e-3, atol=0)
@@ -106,6 +112,44 @@ def test_the_scale_behaves_as_the_lesson_says():
             # (to 1%: for std 0.01 the pre-norm variance is ~0.005, and eps = 1e-5 beside it shows)
             assert np.allclose(stds, normalised["He (2/fan_in)"], rtol=1e-2)
         assert all(0.55 < s < 0.62 for s in stds)  # ReLU of a standard normal: std sqrt(1/2 - 1/(2 pi)) = 0.584
+
+
+def summary(depth, batch_norm, activation_std, gradient_std):
+    """activation_summary of a picture made up for it: He's variance, the ReLU, the given stds."""
+    picture = activations.ActivationPicture(
+        depth=depth,
+        init="He (2/fan_in)",
+        batch_norm=batch_norm,
+        nonlinearity="ReLU",
+        fan_in=144,
+        weight_variance=2 / 144,
+        variance_formula="2/fan_in",
+        measured_variance=0.0141,
+        activation_std=activation_std,
+        gradient_std=gradient_std,
+        histograms=(),
+    )
+    return activations.activation_summary(picture)
+
+
+def test_the_summary_states_the_variance_the_scales_and_the_factor_per_layer():
+    head = "<b>He (2/fan_in)</b>: Var(w) = 2/fan_in = 1.39e-02 (fan_in = 144; measured 1.41e-02). "
+    # three layers from 0.5 to 2: a factor of sqrt(2 / 0.5) = 2 per layer
+    assert summary(3, True, (0.5, 1.0, 2.0), (4e-9, 1.0, 1500.0)) == head + (
+        "Conv, batch norm, ReLU, \u00d73: activation std 0.5 after layer 1, 2 after layer 3 (\u00d72.00 per layer); "
+        "gradient std 4.0e-9 at layer 1, 1.5e3 at the top."
+    )
+    assert summary(2, False, (2.0, 0.5), (1.0, 1.0)).endswith(
+        "Conv, ReLU, \u00d72: activation std 2 after layer 1, 0.5 after layer 2 (\u00d70.25 per layer); "
+        "gradient std 1 at layer 1, 1 at the top."
+    )
+    assert summary(1, False, (0.8,), (0.3,)).endswith(
+        "Conv, ReLU, \u00d71: activation std 0.8 after layer 1, 0.8 after layer 1."
+    )
+    # a stack whose activations die out (all zero): no factor to take a root of
+    assert "(\u00d70.00 per layer)" in summary(2, False, (0.0, 0.0), (0.0, 0.0))
+    assert "(\u00d70.00 per layer)" in summary(3, False, (0.5, 0.1, 0.0), (1.0, 1.0, 1.0))
+    assert "(\u00d70.00 per layer)" in summary(2, False, (0.0, 1.0), (1.0, 1.0))
 
 
 def test_histograms_are_shares_of_every_value():

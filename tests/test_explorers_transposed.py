@@ -8,6 +8,7 @@ Sweeps: the picture for every kernel x stride x padding x output_padding x dilat
 stride x output_padding x dilation (240 settings) in 2-D and 1-D, padding and size cycling through their ranges.
 """
 
+import inspect
 import itertools
 
 import pytest
@@ -209,3 +210,13 @@ def test_display_static_figure_and_bad_arguments():
         TransposedExplorer(size=9)
     with pytest.raises(ValueError, match="dims must be 1 or 2"):
         transposed_picture(3)
+    for name in ("size", "kernel_size"):
+        with pytest.raises(ValueError, match=f"^{name} must be positive \\(at least 1\\), got 0$"):
+            transposed_picture(**{name: 0})
+
+
+def test_the_picture_with_no_arguments_is_the_explorers_opening_view():
+    opening = {name: p.default for name, p in inspect.signature(TransposedExplorer).parameters.items()}
+    picture = transposed_picture()
+    assert picture.dims == {"2-D": 2, "1-D": 1}[opening.pop("dims")]
+    assert {name: getattr(picture, name) for name in opening} == opening

@@ -41,6 +41,7 @@ def test_step_equation_elides_the_middle_beyond_max_terms():
         step_through.step_equation(step, max_terms=4)
         == f"out[1, 0] = {' + '.join(terms[:2])} + \u2026 + {terms[-1]} = 81"
     )
+    assert step_through.step_equation(step, max_terms=3) == f"out[1, 0] = {terms[0]} + \u2026 + {terms[-1]} = 81"
     assert step_through.step_equation(step, max_terms=1) == f"out[1, 0] = {terms[0]} + \u2026 = 81"
     assert step_through.step_equation(step, max_terms=2) == f"out[1, 0] = {terms[0]} + \u2026 = 81"
 
@@ -260,6 +261,8 @@ def test_receptive_field_formula_with_its_numbers():
         f"= 1 + 1{TIMES}(3{MINUS}1){TIMES}1 + 2{TIMES}(3{MINUS}1){TIMES}2 + 1{TIMES}(2{MINUS}1){TIMES}2 "
         "= 1 + 2 + 8 + 2 = 13"
     )
+    two = receptive_field.receptive_field_formula([(3, 1), (3, 1)])  # two 3x3 layers see 5
+    assert two.endswith(f"= 1 + 1{TIMES}(3{MINUS}1){TIMES}1 + 1{TIMES}(3{MINUS}1){TIMES}1 = 1 + 2 + 2 = 5")
     stack = nn.Sequential(nn.Conv1d(1, 1, 3, stride=2), nn.Conv1d(1, 1, 3, dilation=2), nn.Conv1d(1, 1, 2))
     for conv in stack:
         nn.init.ones_(conv.weight)
@@ -267,6 +270,12 @@ def test_receptive_field_formula_with_its_numbers():
     stack(x)[0, 0, 5].backward()  # which inputs one output depends on, by autograd
     touched = (x.grad[0, 0] != 0).nonzero().flatten()
     assert int(touched.max() - touched.min()) + 1 == 13
+
+
+def test_a_stack_that_does_not_fit_still_shows_its_formula():
+    picture = receptive_field.receptive_field_picture([(3, 1), (9, 1)], 5)  # 5 -> 3 cells, then a 9-wide kernel
+    assert picture.problem.startswith("layer 2 does not fit on layer 1 (3 cells): ")
+    assert picture.formula.endswith("= 1 + 2 + 8 = 11") and picture.field == 11
 
 
 def test_receptive_field_picture_traces_the_inputs_of_one_output():
