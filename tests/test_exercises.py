@@ -399,6 +399,17 @@ def test_every_checker_passes_its_time_limit_on(name):
         getattr(exercises, name)(forever, time_limit=0.2)  # the default limit would be named otherwise
 
 
+@pytest.mark.parametrize("name", FUNCTION_CHECKERS)
+def test_every_checker_names_itself_when_given_a_value(name):
+    with pytest.raises(exercises.ExerciseFailed) as caught:
+        getattr(exercises, name)(42)
+    assert re.fullmatch(
+        rf"{name} checks a function, e\.g\. {name}\(\w+\); it was given the int 42: pass the function itself, "
+        r"without calling it \(no parentheses after its name\)",
+        str(caught.value),
+    )
+
+
 def test_describe_says_what_a_value_is():
     cases = [
         (None, "None"),
@@ -426,6 +437,7 @@ def test_answers_show_and_read_as_the_messages_need():
     assert whole.show(12345) == "12,345" and whole.show(-10_000) == "-10,000" and whole.show(9999) == "9999"
     assert whole.show(2.5) == "2.5"
     pair = answers.Pair()
+    assert pair.show([1, 2]) == "(1, 2)" and pair.show((0, 3)) == "(0, 3)"
     with pytest.raises(answers.Unreadable) as caught:
         pair.read("1, 2")
     assert caught.value.advice.startswith("return the value itself, not text")
