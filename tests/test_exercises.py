@@ -970,3 +970,67 @@ def test_the_dense_vs_conv_mistakes_test_their_own_number_of_the_pair():
         assert not wrong(case, right, right), "a right number is no mistake"
         assert not wrong(case, tuple(8 if n == which else v for n, v in enumerate(right)), right)
         assert not wrong(case, (7, 7), (7, 7))
+
+
+def test_a_value_exercise_says_what_the_answer_is_when_it_is_not_a_value():
+    with pytest.raises(ExerciseFailed) as caught:
+        exercises.check_flipped_kernel(len)
+    assert str(caught.value) == (
+        "your answer is the function len; this exercise asks for a value (a tensor (or list) of numbers), not a "
+        "function"
+    )
+    with pytest.raises(ExerciseFailed) as caught:
+        exercises.check_flipped_kernel("4 3 2 1")
+    assert str(caught.value) == (
+        "your answer is the string '4 3 2 1'; a tensor (or list) of numbers is expected. Return the value itself, "
+        "not text (no quotes, no f-string, no str(...))."
+    )
+
+
+def test_the_shape_hint_names_an_extra_axis_and_a_reshape_and_nothing_else():
+    values = answers.Values()
+    right = torch.tensor([1.0, 2.0, 3.0])
+    assert values.shape_hint(right[None], right) == (
+        "these are the right values, but with shape (1, 3) instead of (3,): an extra axis of size 1 (from [[...]], "
+        "or the batch and channel axes of F.conv...); take it away with `.squeeze()` or by indexing it, e.g. `[0]`"
+    )
+    assert (
+        values.shape_hint(right, right[None])
+        == "these are the right values, but with shape (3,): `.reshape(1, 3)` them"
+    )
+    assert values.shape_hint(right[None], right[:, None]) == (
+        "these are the right values, but with shape (1, 3): `.reshape(3, 1)` them"
+    )
+    assert values.shape_hint(right, right) is None, "nothing to say about the shape"
+    assert values.shape_hint(right[None] + 1, right) is None, "other values: the shape is not the problem"
+    assert values.shape_hint(torch.ones(3, 2), torch.ones(6)) is None
+
+
+def test_the_float32_hint_takes_errors_up_to_float32s_digits_and_no_more():
+    rounding = exercises.losses._float32_rounding
+    near = [(10.0, 10.0005), (0.5, 0.50009)]  # within 1e-4 of the loss (relative beyond 1, absolute below)
+    for expected, got in near:
+        assert rounding({}, torch.tensor(got, dtype=torch.float64), torch.tensor(expected, dtype=torch.float64))
+    for expected, got in [(10.0, 10.002), (0.5, 0.50015), (0.5, 1.0)]:
+        assert not rounding({}, torch.tensor(got, dtype=torch.float64), torch.tensor(expected, dtype=torch.float64))
+    assert not rounding({}, torch.tensor(float("inf")), torch.tensor(1.0, dtype=torch.float64))
+    assert not rounding({}, torch.tensor([1.0, 1.0]), torch.tensor(1.0, dtype=torch.float64))
+
+
+def test_dense_cases_have_one_image_that_is_not_square_and_start_with_a_small_rgb_one():
+    cases = exercises.counts.dense_cases()
+    sizes_ = {(c["height"], c["width"]) for c in cases}
+    assert len([s for s in sizes_ if s[0] != s[1]]) == 1, "one image that is not square, so height and width differ"
+    assert (cases[0]["height"], cases[0]["width"], cases[0]["in_channels"]) == (6, 6, 3)
+    for case in cases:
+        assert case["kernel_size"] % 2 == 1 and case["kernel_size"] <= min(case["height"], case["width"])
+
+
+def test_counts_in_floats_are_told_to_stay_whole():
+    with pytest.raises(answers.Unreadable) as caught:
+        exercises.counts.Counts().read((12.0, 84))
+    assert (caught.value.what, caught.value.advice) == (
+        "floats, (12.0, 84)",
+        "parameter counts are whole numbers, ints; `/` always gives a float (even 12 / 4 is 3.0): use `//`, or "
+        "multiply and add only",
+    )
