@@ -850,6 +850,9 @@ def test_batch_norm_cases_have_channels_far_apart_and_the_edge_shapes():
             assert torch.equal(values, (values * 10).round() / 10), "one decimal"
         assert 0.5 <= case["weight"].min() and case["weight"].max() <= 2.5, "scales that keep the signs"
     assert max(c["x"].mean(dim=(0, 2, 3)).abs().max().item() for c in cases) > 8
+    spreads = [c["x"].std(dim=(0, 2, 3), unbiased=False) for c in cases if c["x"].shape[1] > 1]
+    assert max((s.max() / s.min()).item() for s in spreads) > 5, "channels of very different spreads"
+    assert any(c["weight"].min() < 1 < c["weight"].max() for c in cases), "scales that shrink and that stretch"
     assert any(c["bias"].min() < 0 < c["bias"].max() for c in cases)
     last = cases[-1]  # an earlier batch shrunk a thousandfold, with eps 1e-3: here eps changes the answer
     earlier = next(c for c in cases[:-1] if c["x"].shape == last["x"].shape)
