@@ -210,9 +210,33 @@ def test_display_static_figure_and_bad_arguments():
         TransposedExplorer(size=9)
     with pytest.raises(ValueError, match="dims must be 1 or 2"):
         transposed_picture(3)
-    for name in ("size", "kernel_size"):
-        with pytest.raises(ValueError, match=f"^{name} must be positive \\(at least 1\\), got 0$"):
-            transposed_picture(**{name: 0})
+    for name, bad, words in (
+        ("size", 0, "must be positive (at least 1), got 0"),
+        ("kernel_size", 0, "must be positive (at least 1), got 0"),
+        ("stride", 0, "must be positive (at least 1), got 0"),
+        ("dilation", 0, "must be positive (at least 1), got 0"),
+        ("padding", -1, "must be at least 0, got -1"),
+        ("output_padding", -1, "must be at least 0, got -1"),
+        ("cell", -1, "must be at least 0, got -1"),
+    ):
+        with pytest.raises(ValueError) as caught:
+            transposed_picture(**{name: bad})
+        assert str(caught.value) == f"{name} {words}"
+
+
+def test_the_chosen_cell_is_held_at_the_last_one():
+    assert (transposed_picture(2, 3, cell=7).cell, transposed_picture(2, 3, cell=7).cell_index) == (7, (2, 1))
+    assert (transposed_picture(2, 3, cell=20).cell, transposed_picture(2, 3, cell=20).cell_index) == (8, (2, 2))
+    assert transposed_picture(1, 3, cell=20).cell_index == (2,)
+
+
+def test_padding_that_crops_everything_draws_the_input_uncropped():
+    """Torch refuses both; the direct form then shows the input with what padding is left at the end, never less."""
+    wider = transposed_picture(1, 1, 1, 1, padding=3, output_padding=4)  # pads (-3, 1): the 1 after stays
+    assert wider.problem.startswith("torch refuses this: ") and wider.direct_pads == (0, 1)
+    assert wider.direct.tolist() == [1, 0] and wider.direct_kind.tolist() == [2, 0]
+    cropped = transposed_picture(1, 1, 1, 1, padding=3, output_padding=2)  # pads (-3, -1): nothing left
+    assert cropped.direct_pads == (0, 0) and cropped.direct.tolist() == [1]
 
 
 def test_the_picture_with_no_arguments_is_the_explorers_opening_view():
