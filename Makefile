@@ -17,6 +17,11 @@ SCRIPTS := $(sort $(wildcard notebooks/[0-9]*.py))
 # pytest's workers: 2 by default (this project's machines have 2 cores); `make test JOBS=0` runs in one process.
 JOBS ?= 2
 XDIST := $(if $(filter 0,$(JOBS)),,-n $(JOBS) --dist loadscope)
+# The tests keep several Python processes busy at once (pytest's workers, their kernels, JupyterLab's kernels), each
+# with torch: one OpenMP thread each. With torch's default (a thread per core) their threads wait for each other on
+# every small operation: lesson 02's 1,620 output-size checks against torch took 5.4 s instead of 0.05 s on two
+# busy cores.
+TEST_ENV := OMP_NUM_THREADS=1
 
 .PHONY: lab test test-elsewhere test-classroom classroom lint notebooks screenshots freeze clean
 
@@ -53,13 +58,13 @@ lab: $(LAB_STAMP)
 
 ## test: lint, then every test: unit, property, widget, notebook (nbval strict) and browser tests
 test: $(TEST_STAMP) classroom lint
-	CNN_LESSONS_CLASSROOM=required $(BIN)/python -m pytest $(XDIST) --nbval --nbval-current-env \
+	$(TEST_ENV) CNN_LESSONS_CLASSROOM=required $(BIN)/python -m pytest $(XDIST) --nbval --nbval-current-env \
 		--nbval-sanitize-with tests/nbval_sanitize.cfg --ignore=tests/test_notebooks_elsewhere.py --ignore=tests/test_grading_course.py \
 		--ignore=tests/classroom/test_full_class.py --ignore=tests/classroom/test_rerun_memory.py tests $(NOTEBOOKS)
 
 ## test-elsewhere: every lesson once more under nbval, rounded like an older processor (CI runs it after make test)
 test-elsewhere: $(TEST_STAMP)
-	$(BIN)/python -m pytest $(XDIST) tests/test_notebooks_elsewhere.py
+	$(TEST_ENV) $(BIN)/python -m pytest $(XDIST) tests/test_notebooks_elsewhere.py
 
 .PHONY: mutation
 ## mutation: mutmut on arithmetic, ops, exercises and the explorers' pictures, each against its own tests (slow)
@@ -69,11 +74,11 @@ mutation: $(TEST_STAMP)
 .PHONY: test-grading
 ## test-grading: every lesson as an nbgrader assignment: released, three submissions autograded, feedback (CI, after test-elsewhere)
 test-grading: $(TEST_STAMP)
-	$(BIN)/python -m pytest $(if $(filter 0,$(JOBS)),,-n $(JOBS) --dist load) -rP tests/test_grading_course.py
+	$(TEST_ENV) $(BIN)/python -m pytest $(if $(filter 0,$(JOBS)),,-n $(JOBS) --dist load) -rP tests/test_grading_course.py
 
 ## test-classroom: a real JupyterHub on loopback, several students running every lesson at once (CI runs it last)
 test-classroom: $(TEST_STAMP) classroom
-	CNN_LESSONS_CLASSROOM=required $(BIN)/python -m pytest -p no:cacheprovider tests/classroom/test_full_class.py tests/classroom/test_rerun_memory.py
+	$(TEST_ENV) CNN_LESSONS_CLASSROOM=required $(BIN)/python -m pytest -p no:cacheprovider tests/classroom/test_full_class.py tests/classroom/test_rerun_memory.py
 
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check cnn_lessons tests benchmarks notebooks
@@ -126,4 +131,4 @@ slides: $(LAB_STAMP) $(SLIDE_LIBS_STAMP)
 ## test-class: what a teacher presents, in full: every animation byte for byte, every lesson's deck in Chromium
 test-class: $(TEST_STAMP) $(SLIDE_LIBS_STAMP)
 	$(BIN)/cnn-lessons animations --check
-	CNN_LESSONS_DECKS=all $(BIN)/python -m pytest -p no:cacheprovider tests/browser/test_slides.py
+	$(TEST_ENV) CNN_LESSONS_DECKS=all $(BIN)/python -m pytest -p no:cacheprovider tests/browser/test_slides.py

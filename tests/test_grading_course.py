@@ -5,7 +5,8 @@ For each lesson (found by glob), a course folder whose source is the lesson (its
 marks), the untouched release (no marks, no crash, and only the exercises' checkers fail, each saying "not
 written yet") and the solutions with one typical wrong answer (that exercise's point lost, no other), whose
 ``nbgrader generate_feedback`` shows the checker's message naming the mistake. Each lesson runs three times:
-``make test-grading``, not ``make test``.
+``make test-grading``, not ``make test``. Also here, for its cost (nbgrader's release of every lesson): ``cnn-lessons
+student-copy`` writes the same bytes as ``nbgrader generate_assignment``.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import pytest
 from grading_course import ASSIGNMENT, make_course, marked, nbgrader
 from nbgrader.api import Gradebook
 
-from cnn_lessons.cli import LESSONS_DIR
+from cnn_lessons.cli import LESSONS_DIR, main
 
 LESSONS = sorted(LESSONS_DIR.glob("[0-9]*.ipynb"))
 
@@ -104,6 +105,15 @@ def scores_of(gradebook: Gradebook, notebook: str, student: str) -> dict[str, fl
     """Each autograded test cell's score in one submission, by grade id."""
     submission = gradebook.find_submission_notebook(notebook, ASSIGNMENT, student)
     return {grade.name: grade.score for grade in submission.grades}
+
+
+def test_student_copy_is_what_nbgrader_generate_assignment_releases(tmp_path):
+    """Every lesson, marked for nbgrader or not yet: the same bytes as the release of a course whose source it is."""
+    course = make_course(tmp_path / "course", LESSONS)  # (nbgrader generate_assignment: 20-30 s)
+    assert main(["student-copy", str(tmp_path / "copy")]) == 0
+    for lesson in LESSONS:
+        released = (course / "release" / ASSIGNMENT / lesson.name).read_text(encoding="utf-8")
+        assert (tmp_path / "copy" / lesson.name).read_text(encoding="utf-8") == released, lesson.name
 
 
 @pytest.mark.parametrize("lesson", LESSONS, ids=lambda path: path.stem)

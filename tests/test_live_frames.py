@@ -94,6 +94,44 @@ def test_a_live_page_gets_one_frame_per_step_without_asking_and_it_paints_the_fi
     explorer.close()
 
 
+READ_OUTS_EVERY_STEP = {
+    explorers.ActivationExplorer,
+    explorers.FeatureMapExplorer,
+    explorers.KernelPicker,
+    explorers.ModelExplorer,
+    explorers.StepThroughExplorer,
+}
+
+
+@pytest.mark.parametrize("cls", EXPLORERS, ids=lambda cls: cls.__name__)
+def test_the_frame_leaves_before_the_read_outs(cls):
+    """A step's frame is the first message after the control's own; what changed in other widgets follows it."""
+    explorer = cls.example()
+    steps = steps_that_change(explorer, 4)
+    page = Page(explorer.canvas)
+    page.tell("initialized")
+    sent = []
+    for widget in explorer._widgets():
+        if widget is not explorer.canvas:
+            widget._send = lambda message, buffers=None, widget=widget: sent.append((widget, message["method"]))
+
+    def canvas_sends(content, buffers=None):
+        page.receive(content, buffers)
+        sent.append((explorer.canvas, page.messages[-1]))
+
+    explorer.canvas.send = canvas_sends
+    followed = 0
+    for control, value in steps:
+        del sent[:]
+        control.value = value
+        first_frame = sent.index((explorer.canvas, "binary"))
+        assert all(widget is control for widget, _ in sent[:first_frame]), sent[:first_frame]
+        followed += len(sent) - first_frame - 1
+    if cls in READ_OUTS_EVERY_STEP:  # not vacuous: these explorers change a read-out at every step of the tour
+        assert followed >= len(steps)
+    explorer.close()
+
+
 def test_without_a_page_a_step_only_asks_for_a_frame():
     """nbconvert, nbval and tests have no page: a step sends a "draw" request (ignored), not a drawn frame."""
     explorer = explorers.StepThroughExplorer()

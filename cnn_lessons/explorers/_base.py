@@ -4,6 +4,7 @@ box, redraw, the re-entrancy guard, and the registry of explorer classes (:func:
 from __future__ import annotations
 
 import base64
+import contextlib
 import functools
 import io
 import itertools
@@ -226,8 +227,20 @@ class Explorer:
 
     def _on_change(self, change) -> None:
         if not self._updating.active:
-            with self._updating:  # what update() does to other controls runs nothing more
+            with self._updating, self._frame_first():  # what update() does to other controls runs nothing more
                 self.update()
+
+    @contextlib.contextmanager
+    def _frame_first(self):
+        """Hold back what :meth:`update` changes in the controls and read-outs until it has drawn (ipywidgets'
+        ``hold_sync``): the page gets the new frame first, then one message per changed widget. The picture is
+        what a step is for; a read-out's message sent before the frame made the page update that widget (layout
+        and all) before it could paint the frame."""
+        with contextlib.ExitStack() as held:
+            for widget in self._widgets():
+                if widget is not self.canvas:
+                    held.enter_context(widget.hold_sync())
+            yield
 
     @functools.cached_property
     def _updating(self) -> Busy:
