@@ -375,7 +375,45 @@ def test_conv2d_takes_a_non_contiguous_weight():
             ValueError,
             "input must be 3-D or 4-D",
         ),
-    ],
+        # each names its argument and the numbers at fault (1-D errors have no axis to name)
+        (
+            lambda: ops.correlate1d(torch.ones(3), torch.ones(2, device="meta")),
+            ValueError,
+            "the input is on cpu but the kernel is on meta; move both to one device",
+        ),
+        (
+            lambda: ops.correlate2d(torch.ones(5, 5), torch.ones(2, 2), padding=(1, 2, 3)),
+            ValueError,
+            "padding must be an int or an (h, w) pair, got (1, 2, 3)",
+        ),
+        (
+            lambda: ops.correlate2d(torch.ones(5, 5), torch.ones(2, 2), dilation=(1, 1, 1)),
+            ValueError,
+            "dilation must be an int or an (h, w) pair, got (1, 1, 1)",
+        ),
+        (
+            lambda: ops.conv2d(torch.ones(1, 4, 5, 5), torch.ones(2, 4, 2, 2), groups=0),
+            ValueError,
+            "groups must be positive (at least 1), got 0",
+        ),
+        (
+            lambda: ops.conv2d(torch.ones(1, 4, 5, 5), torch.ones(2, 4, 2, 2), bias=torch.ones(2, 2)),
+            ValueError,
+            "bias must be 1-D, got a 2-D tensor of shape (2, 2)",
+        ),
+        (
+            lambda: ops.conv2d(torch.ones(1, 4, 5, 5), torch.ones(4, 1, 2, 2), groups=2),
+            ValueError,
+            "input has 4 channels, but weight of shape (4, 1, 2, 2) with groups=2 expects 1 x 2 = 2; the weight's "
+            "second axis is in_channels/groups",
+        ),
+        (lambda: ops.stretch(object(), 2), TypeError, "x must be a tensor or something torch.as_tensor takes: "),
+        (
+            lambda: ops.stretch(torch.ones(3, 3), (1, 2, 3)),
+            ValueError,
+            "stride must be an int or an (h, w) pair, got (1, 2, 3)",
+        ),
+    ],  # fmt: skip
 )
 def test_bad_input_teaches(call, error, words):
     with pytest.raises(error) as caught:
@@ -407,6 +445,20 @@ def test_pad_input_keeps_the_dtype_of_what_it_pads(mode, ints, mask):
     assert padded.dtype == torch.int64 and padded.tolist() == ints
     padded = ops.pad_input(torch.tensor([True, False, False]), [(1, 1)], mode)
     assert padded.dtype == torch.bool and padded.tolist() == mask
+
+
+@pytest.mark.parametrize("function", [ops.correlate1d, ops.correlate1d_loops])
+def test_a_1d_error_names_no_axis(function):
+    with pytest.raises(ValueError) as caught:
+        function(torch.ones(5), torch.ones(2), dilation=0)
+    assert str(caught.value) == "dilation must be positive (at least 1), got 0"
+
+
+def test_a_bias_takes_the_inputs_dtype():
+    x = torch.randn(1, 2, 4, 4)
+    bias = torch.ones(3, dtype=torch.float64)
+    assert ops.conv2d(x, torch.randn(3, 2, 2, 2), bias=bias).dtype == torch.float32
+    assert ops.conv_transpose2d(x, torch.randn(2, 3, 2, 2), bias=bias).dtype == torch.float32
 
 
 def test_pad_input_explains_what_torch_refuses():
