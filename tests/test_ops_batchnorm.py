@@ -1,5 +1,7 @@
 """ops.batch_norm2d: from-scratch batch normalisation, equal to F.batch_norm and nn.BatchNorm2d in both modes."""
 
+import math
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -65,6 +67,13 @@ def test_eval_mode_equals_f_batch_norm_and_changes_nothing(case):
     expected = F.batch_norm(x, before_mean, before_var, weight, bias, training=False, momentum=momentum, eps=eps)
     assert torch.allclose(ours, expected, atol=1e-4, rtol=1e-5)  # eval output is not normalised: scale-relative
     assert torch.equal(mean, before_mean) and torch.equal(var, before_var)
+
+
+def test_eval_mode_keeps_the_inputs_dtype_whatever_the_running_statistics_are_kept_in():
+    x = torch.randn(2, 3, 4, 4)
+    mean, var = torch.zeros(3, dtype=torch.float64), torch.ones(3, dtype=torch.float64)
+    ours = ops.batch_norm2d(x, mean, var, training=False)
+    assert ours.dtype == torch.float32 and torch.allclose(ours, x / math.sqrt(1 + 1e-5))
 
 
 @MANY
