@@ -57,10 +57,11 @@ lab: $(LAB_STAMP)
 	$(BIN)/cnn-lessons lab
 
 ## test: lint, then every test: unit, property, widget, notebook (nbval strict) and browser tests
-test: $(TEST_STAMP) classroom lint
-	$(TEST_ENV) CNN_LESSONS_CLASSROOM=required $(BIN)/python -m pytest $(XDIST) --nbval --nbval-current-env \
+test: $(TEST_STAMP) lint
+	$(TEST_ENV) $(BIN)/python -m pytest $(XDIST) --nbval --nbval-current-env \
 		--nbval-sanitize-with tests/nbval_sanitize.cfg --ignore=tests/test_notebooks_elsewhere.py --ignore=tests/test_grading_course.py \
-		--ignore=tests/classroom/test_full_class.py --ignore=tests/classroom/test_rerun_memory.py tests $(NOTEBOOKS)
+		--ignore=tests/classroom/test_classroom.py --ignore=tests/classroom/test_full_class.py \
+		--ignore=tests/classroom/test_rerun_memory.py tests $(NOTEBOOKS)
 
 ## test-elsewhere: every lesson once more under nbval, rounded like an older processor (CI runs it after make test)
 test-elsewhere: $(TEST_STAMP)
@@ -76,9 +77,10 @@ mutation: $(TEST_STAMP)
 test-grading: $(TEST_STAMP)
 	$(TEST_ENV) $(BIN)/python -m pytest $(if $(filter 0,$(JOBS)),,-n $(JOBS) --dist load) -rP tests/test_grading_course.py
 
-## test-classroom: a real JupyterHub on loopback, several students running every lesson at once (CI runs it last)
+## test-classroom: a real JupyterHub on loopback: one student's quick tour, then several students running every lesson at once (CI runs it last)
 test-classroom: $(TEST_STAMP) classroom
-	$(TEST_ENV) CNN_LESSONS_CLASSROOM=required $(BIN)/python -m pytest -p no:cacheprovider tests/classroom/test_full_class.py tests/classroom/test_rerun_memory.py
+	$(TEST_ENV) CNN_LESSONS_CLASSROOM=required $(BIN)/python -m pytest -p no:cacheprovider tests/classroom/test_classroom.py \
+		tests/classroom/test_full_class.py tests/classroom/test_rerun_memory.py
 
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check cnn_lessons tests benchmarks notebooks

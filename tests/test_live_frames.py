@@ -15,6 +15,7 @@ import json
 import numpy as np
 import PIL.Image
 import pytest
+import torch
 from explorer_checks import TinyExplorer
 
 from cnn_lessons import explorers
@@ -130,6 +131,20 @@ def test_the_frame_leaves_before_the_read_outs(cls):
     if cls in READ_OUTS_EVERY_STEP:  # not vacuous: these explorers change a read-out at every step of the tour
         assert followed >= len(steps)
     explorer.close()
+
+
+def test_a_step_computes_on_one_torch_thread_and_gives_the_others_back():
+    explorer = explorers.KernelPicker()
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    seen, update = [], explorer.update
+    explorer.update = lambda: (seen.append(torch.get_num_threads()), update())
+    try:
+        explorer.kernel.value = "sharpen"
+        assert seen == [1] and torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
+        explorer.close()
 
 
 def test_without_a_page_a_step_only_asks_for_a_frame():

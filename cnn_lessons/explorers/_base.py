@@ -17,6 +17,7 @@ import ipywidgets as widgets
 import matplotlib
 import matplotlib.figure
 import numpy as np
+import torch
 from IPython import get_ipython
 from matplotlib import rcsetup
 
@@ -235,12 +236,21 @@ class Explorer:
         """Hold back what :meth:`update` changes in the controls and read-outs until it has drawn (ipywidgets'
         ``hold_sync``): the page gets the new frame first, then one message per changed widget. The picture is
         what a step is for; a read-out's message sent before the frame made the page update that widget (layout
-        and all) before it could paint the frame."""
+        and all) before it could paint the frame.
+
+        torch computes the step on one thread. A step's tensors are small, and the browser drawing the last frame
+        keeps a core busy at that moment: with a thread per core, every small operation waited for a thread the
+        browser held (lesson 02's 1,620 small convolutions: 5.4 s on two busy cores, 0.05 s on one thread)."""
+        threads = torch.get_num_threads()
         with contextlib.ExitStack() as held:
             for widget in self._widgets():
                 if widget is not self.canvas:
                     held.enter_context(widget.hold_sync())
-            yield
+            torch.set_num_threads(1)
+            try:
+                yield
+            finally:
+                torch.set_num_threads(threads)
 
     @functools.cached_property
     def _updating(self) -> Busy:

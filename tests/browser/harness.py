@@ -398,7 +398,9 @@ class NotebookPage:
         from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
         try:
-            self.page.wait_for_function(script, arg=arg, timeout=timeout_ms)
+            # every 100 ms, not every animation frame: a check that reads a long notebook's DOM 60 times a
+            # second takes the CPU that the kernel and the page need to finish what it waits for
+            self.page.wait_for_function(script, arg=arg, timeout=timeout_ms, polling=100)
         except PlaywrightTimeout:
             shot = self.lab.root.parent / f"timeout-{self.workspace}.png"
             with contextlib.suppress(Exception):

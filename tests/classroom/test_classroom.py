@@ -1,4 +1,5 @@
-"""A real JupyterHub on loopback, the quick version that `make test` runs (the full class: test_class.py).
+"""A real JupyterHub on loopback, the quick version: `make test-classroom` runs it before the full class
+(test_full_class.py); not in `make test`, whose four minutes it would cost 35-45 s.
 
 One student logs in through the hub's REST API, opens the `cnn-lessons hub-link` link of the student branch
 (nbgitpuller clones it from a local bare repository into the student's home), and runs the first cells of lesson
