@@ -67,6 +67,11 @@ test: $(TEST_STAMP) lint
 test-elsewhere: $(TEST_STAMP)
 	$(TEST_ENV) $(BIN)/python -m pytest $(XDIST) tests/test_notebooks_elsewhere.py
 
+.PHONY: test-sweeps
+## test-sweeps: the explorers' sweeps over every combination of their controls (make test drives every 7th; CI)
+test-sweeps: $(TEST_STAMP)
+	$(TEST_ENV) CNN_LESSONS_SWEEPS=all $(BIN)/python -m pytest $(XDIST) -p no:cacheprovider tests/test_explorers_arithmetic.py
+
 .PHONY: mutation
 ## mutation: mutmut on arithmetic, ops, exercises and the explorers' pictures, each against its own tests (slow)
 mutation: $(TEST_STAMP)
