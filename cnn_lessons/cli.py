@@ -5,7 +5,8 @@
   (``--branch student``: committed to that branch of the current git repository instead, working tree untouched).
 - ``cnn-lessons hub-link HUB_URL [--repo URL] [--branch B]``: the nbgitpuller link that opens the lessons on a
   JupyterHub (``--repo`` defaults to the clone's ``origin``).
-- ``cnn-lessons doctor``: checks what the lessons need and says how to fix each problem.
+- ``cnn-lessons doctor [--hub]``: checks what the lessons need (``--hub``: and a hub's nbgitpuller) and says how to
+  fix each problem.
 - ``cnn-lessons figures [OUT]``: draws every figure of ``assets/figures`` again (``--check``: compares instead).
 - ``cnn-lessons animations [OUT]``: every explorer's animation, ``assets/animations`` (``--check``: compares).
 - ``cnn-lessons slides [OUT]``: each lesson as a reveal.js deck; ``mark-slides``: the lessons' slide marks.
@@ -228,7 +229,7 @@ def _student_copy_command(args: argparse.Namespace) -> int:
 def _doctor(args: argparse.Namespace) -> int:
     from cnn_lessons import doctor  # imported here: the other commands start without torch and Jupyter
 
-    problems = doctor.run_checks(print)
+    problems = doctor.run_checks(print, hub=args.hub)
     return 1 if problems else 0
 
 
@@ -382,6 +383,7 @@ def build_parser() -> argparse.ArgumentParser:
     hub.set_defaults(run=_hub_link)
 
     doctor = commands.add_parser("doctor", help="check what the lessons need; exit status 1 on a problem")
+    doctor.add_argument("--hub", action="store_true", help="also check what a JupyterHub's user image needs")
     doctor.set_defaults(run=_doctor)
 
     draw = commands.add_parser("figures", help="draw every lesson figure as NAME.png in OUT (the repo's assets)")

@@ -2,7 +2,9 @@
 
 Checks: the Python version, every pinned package against ``requirements/constraints.txt`` (when the lessons'
 repository is at hand), torch and its device, the ipywidgets and ipympl front-end extensions (present, and the
-versions the kernel side expects), a Python kernel for Jupyter, and the offline data the lessons load.
+versions the kernel side expects), a Python kernel for Jupyter, and the offline data the lessons load. With
+``--hub`` (in a JupyterHub's user image): also nbgitpuller, installed at the pinned version and enabled as a
+Jupyter server extension, which the links of ``cnn-lessons hub-link`` need.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 CONSTRAINTS = ROOT / "requirements" / "constraints.txt"
 LAB_PINS = ROOT / "requirements" / "lab.txt"
+CLASSROOM_PINS = ROOT / "requirements" / "classroom.txt"
 FIX_ALL = "run `make lab` in the lessons' folder (it reinstalls the pinned versions into .venv)"
 
 
@@ -117,8 +120,31 @@ def check_data() -> list[str]:
     return []
 
 
-def run_checks(say: Callable[[str], None] = print) -> list[str]:
-    """Run every check, report each as it goes, return the problems found (empty: all is well)."""
+def check_hub() -> list[str]:
+    """nbgitpuller, which opens a hub-link: installed (at the pinned version) and enabled in Jupyter Server."""
+    fix = "add `pip install -c requirements/constraints.txt -r requirements/classroom.txt` to the hub's user image"
+    try:
+        found = metadata.version("nbgitpuller")
+    except metadata.PackageNotFoundError:
+        return [f"nbgitpuller is not installed: the hub-link links cannot pull the lessons. Fix: {fix}"]
+    from jupyter_core.paths import jupyter_config_path  # imported here: a broken install is a finding
+    from jupyter_server.extension.config import ExtensionConfigManager  # (what `jupyter server extension list` reads)
+
+    problems = []
+    pinned = _pins(CLASSROOM_PINS).get("nbgitpuller") if CLASSROOM_PINS.exists() else None
+    if pinned and found != pinned:
+        problems.append(f"nbgitpuller {found} is installed, the lessons were tested with {pinned}. Fix: {fix}")
+    enabled = ExtensionConfigManager(read_config_path=jupyter_config_path()).get_jpserver_extensions()
+    if not enabled.get("nbgitpuller"):
+        problems.append(
+            "nbgitpuller is installed but not enabled in Jupyter Server: its /git-pull links answer 404. "
+            "Fix: jupyter server extension enable --sys-prefix nbgitpuller"
+        )
+    return problems
+
+
+def run_checks(say: Callable[[str], None] = print, hub: bool = False) -> list[str]:
+    """Run every check (``hub``: nbgitpuller's too), report each as it goes, return the problems (empty: all well)."""
     problems: list[str] = []
     torch_problems, torch_note = check_torch()
     checks = [
@@ -129,6 +155,8 @@ def run_checks(say: Callable[[str], None] = print) -> list[str]:
         ("Jupyter kernel", check_kernel()),
         ("offline data", check_data()),
     ]
+    if hub:
+        checks.append(("hub (nbgitpuller)", check_hub()))
     for name, found in checks:
         if found:
             for problem in found:

@@ -171,6 +171,34 @@ def test_doctor_reports_a_missing_frontend_extension(monkeypatch, capsys):
     assert "jupyter-matplotlib (from ipympl) is missing" in capsys.readouterr().out
 
 
+def test_doctor_hub_checks_nbgitpuller(capsys):
+    assert main(["doctor", "--hub"]) == 0
+    assert "\u2713 hub (nbgitpuller)" in capsys.readouterr().out
+
+
+def test_doctor_hub_reports_nbgitpuller_missing_or_disabled(monkeypatch, capsys):
+    real_version = importlib.metadata.version
+
+    def version(name):
+        if name == "nbgitpuller":
+            raise importlib.metadata.PackageNotFoundError(name)
+        return real_version(name)
+
+    monkeypatch.setattr(doctor.metadata, "version", version)
+    assert doctor.check_hub() == [
+        "nbgitpuller is not installed: the hub-link links cannot pull the lessons. Fix: add `pip install -c "
+        "requirements/constraints.txt -r requirements/classroom.txt` to the hub's user image"
+    ]
+    monkeypatch.setattr(doctor.metadata, "version", real_version)
+    monkeypatch.setenv("JUPYTER_CONFIG_PATH", "")
+    monkeypatch.setattr("jupyter_core.paths.jupyter_config_path", lambda: [])  # no config: nothing enabled
+    (problem,) = doctor.check_hub()
+    assert problem.startswith("nbgitpuller is installed but not enabled in Jupyter Server")
+    assert "jupyter server extension enable --sys-prefix nbgitpuller" in problem
+    assert main(["doctor"]) == 0  # without --hub the hub is not checked
+    assert "nbgitpuller" not in capsys.readouterr().out
+
+
 def test_notebooks_dir_is_the_repository_one():
     assert LESSONS_DIR == Path(__file__).resolve().parent.parent / "notebooks"
 
