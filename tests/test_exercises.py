@@ -195,7 +195,7 @@ def test_a_convolution_that_flips_its_kernel_in_place_is_accepted_with_a_note(ca
     exercises.check_convolve2d(flips_in_place)
     out = capsys.readouterr().out
     assert out.startswith("\u2713 convolve2d: correct on all 30 cases")
-    assert "note: your function changed its argument `kernel`" in out
+    assert "note: your function changed its argument `kernel` for image=[[0.0, 1.0, 2.0, 3.0], [4.0, 5.0, " in out
 
 
 @pytest.mark.parametrize("consume", ["pop", "reverse"])
@@ -1037,3 +1037,112 @@ def test_counts_in_floats_are_told_to_stay_whole():
         "parameter counts are whole numbers, ints; `/` always gives a float (even 12 / 4 is 3.0): use `//`, or "
         "multiply and add only",
     )
+
+
+@pytest.mark.parametrize(
+    ("kind", "value", "what", "advice"),
+    [
+        (
+            answers.Pair(),
+            torch.tensor([1, 2]),
+            "a tensor of shape (2,), [1, 2]",
+            "return a tuple of two plain ints, (left, right), not a tensor or array",
+        ),
+        (answers.Pair(), range(2), "a range (range(0, 2))", "return a pair (left, right)"),
+        (answers.Pair(), (1, 2, 3), "a tuple of 3 values, (1, 2, 3)", "(left, right) has two numbers"),
+        (
+            answers.Pair(),
+            (1.5, 2),
+            "floats, (1.5, 2)",
+            "these are counts of zeros, whole numbers; `/` always gives a float: use `//`",
+        ),
+        (
+            answers.Pair(),
+            (1, "2"),
+            "a tuple of 2 values, (1, '2')",
+            "each number of (left, right) must be an int (the string '2': return the value itself, not text (no "
+            "quotes, no f-string, no str(...)))",
+        ),
+        (
+            answers.Values(),
+            np.array(["a", "b"]),
+            "a numpy array of shape (2,), ['a', 'b']",
+            "the array must hold numbers",
+        ),
+        (
+            answers.Values(),
+            [[1, 2], [3], [4], [5], [6]],
+            "a list of 5 values, [[1, 2], [3], [4], [5], [6]]",
+            "its rows have different shapes ((2,), (1,), (1,), (1,), ...); they must match",
+        ),
+        (
+            answers.Values(),
+            2.5,
+            "the float 2.5",
+            "one value per position is expected: return them all in a list or tensor",
+        ),
+        (answers.Number(), True, "the bool True", "a comparison gives a bool; return the number itself"),
+        (
+            answers.Number(),
+            np.complex128(1 + 2j),
+            "a complex128 (np.complex128(1+2j))",
+            "return a list or a tensor of numbers",
+        ),
+    ],  # fmt: skip
+)
+def test_each_answer_kind_says_what_came_back_and_what_to_do(kind, value, what, advice):
+    with pytest.raises(answers.Unreadable) as caught:
+        kind.read(value)
+    assert (caught.value.what, caught.value.advice) == (what, advice)
+
+
+def test_values_read_mixed_numbers_and_compare_with_their_tolerances():
+    values = answers.Values()
+    with pytest.raises(answers.Unreadable) as caught:
+        values.read([1, "a"])
+    assert caught.value.what == "a list of 2 values, [1, 'a']"
+    assert caught.value.advice.startswith("it must hold numbers only (")
+    assert values.read([torch.tensor([1.5]), 2.0]).tolist() == [1.5, 2.0], "one-value tensors among numbers"
+    assert values.equal([1, 2], [1.0, 2.0]) and values.equal([float("nan"), 1.0], [float("nan"), 1.0])
+    assert answers.Values(rtol=1e-3, atol=0).equal([1000.5], [1000.0]), "relative tolerance"
+    assert answers.Values(rtol=0, atol=0.1).equal([0.05], [0.0]), "absolute tolerance"
+    assert values.show([1, 2]) == "[1.0, 2.0]"
+    assert values.show([1.0] * 60) == str([1.0] * 60), "300 characters are shown whole"
+    longer = values.show([10.0] + [1.0] * 59)  # 301 characters
+    assert len(longer) == 300 and longer.endswith(" ...]")
+
+
+def test_number_compares_one_value_with_its_tolerances_and_several_value_by_value():
+    assert answers.Number(rtol=1e-3, atol=0).equal(1000.5, 1000.0) and not answers.Number().equal(1000.5, 1000.0)
+    assert answers.Number(rtol=0, atol=0.1).equal(0.05, 0.0) and not answers.Number(rtol=0, atol=0.01).equal(0.05, 0)
+    nan = float("nan")
+    assert answers.Number().equal(torch.tensor([1.0, nan]), torch.tensor([1.0, nan]))
+    assert not answers.Number().equal(torch.tensor([1.0, 2.0]), torch.tensor([1.0, 3.0]))
+    assert not answers.Number().equal(torch.tensor([1.0, 2.0]), torch.tensor([[1.0, 2.0]]))
+    assert answers.Number().show(torch.tensor([1.0, 2.0])) == "2 values, [1.0, 2.0]"
+
+
+def test_each_flatten_mistake_gives_what_that_slip_computes():
+    """13x13, two blocks of 3x3 convolutions (padding 1) with 4 and 8 channels, each with a 2x2 pool: right is
+    13 -> conv 13 -> pool 6 -> conv 6 -> pool 3, so 8 x 3 x 3 = 72. Each slip, by hand:"""
+    by_hand = {
+        "no channels": 3 * 3,
+        "first channels": 4 * 3 * 3,
+        "sum channels": 12 * 3 * 3,
+        "not squared": 8 * 3,
+        "no pool": 8 * 13 * 13,  # 13 -> 13 -> 13
+        "pool once": 8 * 6 * 6,  # 13 -> 13 -> 13, then one pool: 6
+        "one block": 8 * 6 * 6,  # 13 -> 13 -> 6, with the last block's channels
+        "ceil": 8 * 4 * 4,  # 13 -> 13 -> 7 -> 7 -> 4
+        "no padding": 8 * 1 * 1,  # 13 -> 11 -> 5 -> 3 -> 1
+        "one side": 8 * 2 * 2,  # 13 -> 12 -> 6 -> 5 -> 2
+        "no shrink": 72,  # padding 1 keeps a 3x3 convolution's size anyway
+    }
+    assert set(by_hand) == set(sizes._FLATTEN_HINTS)
+    for mistake, value in by_hand.items():
+        assert sizes._flatten_guess(13, (4, 8), 3, 1, 2, mistake) == value, mistake
+    # a map of exactly one cell is still a map: 5 -> conv 3 -> pool 1
+    assert (
+        sizes._flatten_guess(5, (4,), 3, 0, 3, "no padding") == sizes._flatten_guess(5, (4,), 3, 0, 3, "pool once") == 4
+    )
+    assert sizes._flatten_guess(4, (4,), 3, 0, 3, "one side") is None, "4 -> 2 -> 0: the map vanishes"

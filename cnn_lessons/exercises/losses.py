@@ -34,7 +34,8 @@ def cross_entropy_cases() -> list[dict]:
     return cases
 
 
-def _rows(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+def _rows(labels: torch.Tensor) -> torch.Tensor:
+    """Row indices to pair with ``labels``: ``logits[_rows(labels), labels]`` is each row's entry for its label."""
     return torch.arange(len(labels))
 
 
@@ -43,7 +44,7 @@ def _shifted_by(logits: torch.Tensor, labels: torch.Tensor, top: torch.Tensor, a
     log_sum = (logits - top).exp().sum(dim=1).log()
     if add_back:
         log_sum = log_sum + top.reshape(-1)
-    return (log_sum - logits[_rows(logits, labels), labels]).mean()
+    return (log_sum - logits[_rows(labels), labels]).mean()
 
 
 def _float32_rounding(case: dict, got: torch.Tensor, expected: torch.Tensor) -> bool:
@@ -95,11 +96,11 @@ CROSS_ENTROPY = Exercise(
         Mistake(
             "the logits are not probabilities: take the log-softmax (subtract the log of the sum of exp over the "
             "classes) before picking the label's entry",
-            gives=lambda logits, labels: -logits[_rows(logits, labels), labels].mean(),
+            gives=lambda logits, labels: -logits[_rows(labels), labels].mean(),
         ),
         Mistake(
             "the softmax runs over the classes (dim=1), not over the batch (dim=0)",
-            gives=lambda logits, labels: -torch.log_softmax(logits, dim=0)[_rows(logits, labels), labels].mean(),
+            gives=lambda logits, labels: -torch.log_softmax(logits, dim=0)[_rows(labels), labels].mean(),
         ),
         Mistake(
             "logits[:, labels] picks every label's column for every row (an N x N table); pick one entry per row: "
@@ -112,7 +113,7 @@ CROSS_ENTROPY = Exercise(
         ),
         Mistake(
             "the loss is -log of the probability, not minus the probability itself: take the log",
-            gives=lambda logits, labels: -torch.softmax(logits, dim=1)[_rows(logits, labels), labels].mean(),
+            gives=lambda logits, labels: -torch.softmax(logits, dim=1)[_rows(labels), labels].mean(),
         ),
         Mistake(
             "you averaged -log p over every class; the loss takes only the label's entry of each row",
