@@ -67,6 +67,12 @@ def prepare(target: str) -> Path:
         files = sorted({module.replace(".", "/") + ".py" for module, _ in picture_functions()})
     folder = WORK / target
     folder.mkdir(parents=True, exist_ok=True)
+    for path in sorted({path for pattern in files for path in ROOT.glob(pattern)}):
+        # a file copied into mutants/ before it was one to mutate is newer than its source, so mutmut would take it
+        # for mutated and never mutate it: without mutmut's .meta beside it, it goes, and mutmut mutates it afresh
+        copy = folder / "mutants" / path.relative_to(ROOT)
+        if copy.exists() and not copy.with_name(copy.name + ".meta").exists():
+            copy.unlink()
     for name in ("cnn_lessons", "tests", "notebooks"):  # tests read the stored lessons (their examples, counts)
         link = folder / name
         if not link.is_symlink():
