@@ -3,6 +3,7 @@ answers of the wrong kind; named mistakes before the general hint. Each point of
 classes of student answers per exercise are in test_exercise_answers.py."""
 
 import ast
+import functools
 import itertools
 import json
 import math
@@ -18,7 +19,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from cnn_lessons import arithmetic, exercises
-from cnn_lessons.exercises import ExerciseFailed, answers, sizes
+from cnn_lessons.exercises import ExerciseFailed, answers, core, sizes
 from cnn_lessons.exercises.core import TimeLimit
 from cnn_lessons.models import SimpleCNN
 
@@ -183,8 +184,10 @@ def test_a_correlation_that_flips_its_kernel_in_place_is_rejected():
     with pytest.raises(ExerciseFailed) as caught:
         exercises.check_correlate1d(flips_in_place)
     text = str(caught.value)
-    assert "you flipped the kernel: that is convolution" in text
-    assert "changed its argument `kernel` too (from [1.0, 2.0, -1.0] to [-1.0, 2.0, 1.0])" in text
+    assert (
+        "Hint: you flipped the kernel: that is convolution; correlation uses kernel[j] as it is. Your function changed "
+        "its argument `kernel` too (from [1.0, 2.0, -1.0] to [-1.0, 2.0, 1.0])"
+    ) in text
 
 
 def test_a_convolution_that_flips_its_kernel_in_place_is_accepted_with_a_note(capsys):
@@ -425,11 +428,16 @@ def test_describe_says_what_a_value_is():
         ((7,), "a tuple of 1 value, (7,)"),
         ([torch.tensor(1.0)], "a list of 1 value"),  # tensors inside: their reprs are too long to show
         (len, "the function len"),
-        (type("Odd", (), {"__repr__": lambda self: "odd"})(), "a Odd (odd)"),
+        (type("Odd", (), {"__repr__": lambda self: "odd"})(), "an Odd (odd)"),
+        (type("Box", (), {"__repr__": lambda self: "box"})(), "a Box (box)"),
+        (..., "Ellipsis"),
+        ((n for n in range(3)), "a generator"),
+        (functools.partial(max, 1), "the function functools.partial(<built-in function max>, 1)"),
     ]
     for value, words in cases:
         assert answers.describe(value) == words, value
     assert answers.describe(list(range(100))).endswith(" ...]") and len(answers.describe(list(range(100)))) < 130
+    assert answers._short("x" * 100) == "x" * 100 and answers._short("x" * 101) == "x" * 95 + " ...]"
 
 
 def test_answers_show_and_read_as_the_messages_need():
@@ -500,8 +508,9 @@ def test_an_answer_of_the_wrong_kind_gets_its_advice_as_a_sentence_and_the_chang
     )
     assert (
         ". Return the value itself, not text (no quotes, no f-string, no str(...)). Your function changed its "
-        in message
-    )
+        "argument `signal` too (from [0.0, 1.0, 3.0, 2.0, 0.0, 0.0, 4.0, 1.0] to [99.0, 1.0, 3.0, 2.0, 0.0, 0.0, "
+        "4.0, 1.0])"
+    ) in message
     with pytest.raises(ExerciseFailed) as caught:
         exercises.check_correlate1d(lambda signal, kernel: {1, 2}, time_limit=1)
     assert str(caught.value).endswith(
@@ -1082,6 +1091,35 @@ def test_counts_in_floats_are_told_to_stay_whole():
             "one value per position is expected: return them all in a list or tensor",
         ),
         (answers.Number(), True, "the bool True", "a comparison gives a bool; return the number itself"),
+        (answers.Whole(), True, "the bool True", "a comparison gives a bool; return the number itself"),
+        (
+            answers.Whole(),
+            12.0,
+            "the float 12.0",
+            "a count or a size is a whole number, an int; `/` always gives a float (even 12 / 4 is 3.0): use `//` "
+            "(floor division), or int(...)",
+        ),
+        (answers.Whole(), torch.tensor([1, 2]), "a tensor of shape (2,), [1, 2]", "return one number, not 2 values"),
+        (answers.Whole(), np.array([1, 2]), "a numpy array of shape (2,), [1, 2]", "return one number, not 2 values"),
+        (
+            answers.Whole(),
+            np.array([3]),
+            "a numpy array of shape (1,), [3]",
+            "a count or a size is a plain int, not a tensor or array: take it out with `.item()`, or compute with ints",
+        ),
+        (
+            answers.Whole(),
+            (1, 2),
+            "a tuple of 2 values, (1, 2)",
+            "return one number, not a tuple (`return a, b` makes a tuple)",
+        ),
+        (answers.Whole(), [1], "a list of 1 value, [1]", "return one number, not a list"),
+        (
+            answers.Whole("a size"),
+            type("Box", (), {"__repr__": lambda self: "box"})(),
+            "a Box (box)",
+            "return a size, one int",
+        ),
         (
             answers.Number(),
             np.complex128(1 + 2j),
@@ -1146,3 +1184,112 @@ def test_each_flatten_mistake_gives_what_that_slip_computes():
         sizes._flatten_guess(5, (4,), 3, 0, 3, "no padding") == sizes._flatten_guess(5, (4,), 3, 0, 3, "pool once") == 4
     )
     assert sizes._flatten_guess(4, (4,), 3, 0, 3, "one side") is None, "4 -> 2 -> 0: the map vanishes"
+
+
+# --- the core on a small made-up exercise: double a number ----------------------------------------------------------
+
+
+def doubling(*mistakes, hint="double it.", cases=(1, 2, 3), answer=None):
+    """An exercise of the core's own: ``double(n) = 2 n``, with the given named mistakes."""
+    return core.Exercise(
+        name="double",
+        cases=[{"n": n} for n in cases],
+        reference=lambda n: 2 * n,
+        answer=answer or answers.Whole(),
+        hint=hint,
+        mistakes=mistakes,
+    )
+
+
+def failure(exercise, student) -> str:
+    with pytest.raises(ExerciseFailed) as caught:
+        core.check_function(exercise, student, "check_double", time_limit=2)
+    return str(caught.value)
+
+
+def test_a_hint_written_with_its_full_stop_is_not_doubled():
+    assert failure(doubling(), lambda n: 2 * n + 1) == (
+        "for n=1: expected 2, got 3 (3 of 3 cases wrong, off by +1). Hint: double it."
+    )
+    value = core.Exercise("answer", [{}], lambda: 4, answers.Whole(), "two and two.")
+    with pytest.raises(ExerciseFailed) as caught:
+        core.check_value(value, 5)
+    assert str(caught.value) == "your answer, 5, is not it. Hint: two and two."
+
+
+def test_one_case_says_how_far_off_it_is_and_nothing_when_not_whole():
+    assert failure(doubling(cases=(3,)), lambda n: 7) == "for n=3: expected 6, got 7 (off by +1). Hint: double it."
+    assert failure(doubling(cases=(3,), answer=answers.Number()), lambda n: 7.0) == (
+        "for n=3: expected 6, got 7. Hint: double it."
+    )
+
+
+def test_a_mistake_that_only_reads_answers_of_the_wrong_kind_does_not_end_the_search():
+    raw_only = core.Mistake("that is text", raw=lambda case, value, expected: isinstance(value, str))
+    forgot = core.Mistake("you forgot to double", gives=lambda n: n)
+    assert failure(doubling(raw_only, forgot), lambda n: n).endswith("Hint: you forgot to double.")
+
+
+def test_a_mistake_is_named_for_wrong_answers_only():
+    """Right on n=1, wrong on 2 and 3; a mistake that agrees with the right answer and says nothing about the
+    wrong ones explains nothing."""
+    silent = core.Mistake("only the first", gives=lambda n: 2 if n == 1 else None)
+    assert failure(doubling(silent), lambda n: 2 if n == 1 else 0).endswith("Hint: double it.")
+
+
+def test_a_mistake_that_explains_the_first_wrong_answer_is_named_with_it():
+    first = core.Mistake("zero for two", gives=lambda n: 0 if n == 2 else 99)
+    expected = "for n=2: expected 4, got 0 (2 of 3 cases wrong, off by -4). Hint: zero for two."
+    assert failure(doubling(first), lambda n: 2 if n == 1 else 0) == expected
+    seen = core.Mistake("zero for two", when=lambda case, got, expected: case["n"] == 2)
+    assert failure(doubling(seen), lambda n: 2 if n == 1 else 0) == expected
+
+
+def test_a_mistake_whose_test_breaks_down_is_not_named():
+    broken = core.Mistake("broken", when=lambda case, got, expected: 1 / 0)
+    assert failure(doubling(broken), lambda n: 0).endswith("Hint: double it.")
+
+
+def test_a_mistake_computes_on_its_own_copy_of_the_case():
+    tripled_in_place = core.Mistake("you tripled it", gives=lambda x: x.mul_(3))
+    exercise = core.Exercise(
+        "double", [{"x": torch.tensor([1.0])}], lambda x: 2 * x, answers.Values(), "double it", (tripled_in_place,)
+    )
+    assert failure(exercise, lambda x: 3 * x) == "for x=[1.0]: expected [2.0], got [3.0]. Hint: you tripled it."
+
+
+def test_an_answer_of_the_wrong_kind_is_named_by_the_mistake_that_explains_the_first_of_them():
+    spelled = core.Mistake("spell it as a number.", raw=lambda case, value, expected: value == "two")
+    words = {1: "two", 2: "many", 3: "many"}
+    assert failure(doubling(spelled), lambda n: words[n]) == (
+        "for n=1, your function returned the string 'two'; one int is expected (2). Hint: spell it as a number."
+    )
+
+
+def test_numbers_that_agree_to_the_digits_shown_are_shown_with_more():
+    def close(logits, labels):  # 4.5e-7 off: beyond the tolerance (4.2e-7 for the first case), within six digits
+        return F.cross_entropy(logits, labels) + 4.5e-7
+
+    first = exercises.losses.cross_entropy_cases()[0]
+    right = F.cross_entropy(first["logits"], first["labels"]).item()
+    assert f"{right:.6g}" == f"{right + 4.5e-7:.6g}" == "0.41703"
+    with pytest.raises(ExerciseFailed) as caught:
+        exercises.check_cross_entropy(close, time_limit=2)
+    assert f": expected {right:.10g}, got {right + 4.5e-7:.10g} (" in str(caught.value)
+
+
+def test_an_answer_of_the_wrong_shape_shows_both_shapes():
+    def full(signal, kernel):
+        return F.conv1d(signal[None, None], kernel[None, None], padding=len(kernel) - 1)[0, 0]
+
+    cases = exercises.signals.signal_cases()
+    got, wrong = full(**cases[0]).tolist(), sum(len(case["kernel"]) > 1 for case in cases)  # a 1-tap kernel: right
+    assert f"got {got} (shape (10,), the answer's is (6,)) ({wrong} of 40 cases wrong)" in failure_of(
+        exercises.check_correlate1d, full
+    )
+
+
+def failure_of(check, student) -> str:
+    with pytest.raises(ExerciseFailed) as caught:
+        check(student, time_limit=2)
+    return str(caught.value)

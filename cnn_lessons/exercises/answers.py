@@ -70,17 +70,17 @@ def describe(value) -> str:
         return "a generator"
     if callable(value):
         return f"the function {getattr(value, '__name__', repr(value))}"
-    return f"a {type(value).__name__} ({_short(repr(value))})"
+    name = type(value).__name__
+    return f"{'an' if name[:1].lower() in 'aeiou' else 'a'} {name} ({_short(repr(value))})"
 
 
-def _text_advice(value: str) -> str:
-    return "return the value itself, not text (no quotes, no f-string, no str(...))"
+_TEXT_ADVICE = "return the value itself, not text (no quotes, no f-string, no str(...))"
 
 
 def _common(value) -> None:
     """What no exercise accepts, said the same way everywhere (None is the caller's to word)."""
     if isinstance(value, str):
-        raise Unreadable(describe(value), _text_advice(value))
+        raise Unreadable(describe(value), _TEXT_ADVICE)
     if inspect.isgenerator(value):
         raise Unreadable(
             "a generator",
