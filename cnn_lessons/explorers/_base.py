@@ -238,9 +238,10 @@ class Explorer:
         what a step is for; a read-out's message sent before the frame made the page update that widget (layout
         and all) before it could paint the frame.
 
-        torch computes the step on one thread. A step's tensors are small, and the browser drawing the last frame
-        keeps a core busy at that moment: with a thread per core, every small operation waited for a thread the
-        browser held (lesson 02's 1,620 small convolutions: 5.4 s on two busy cores, 0.05 s on one thread)."""
+        torch computes the step on one thread. A step's tensors are small, and the browser handling the step's
+        messages keeps a core busy at that moment; with a thread per core, each small operation can wait for a
+        thread that does not get a core (on two busy cores, lesson 02's 1,620 small convolutions took 5.4 s with
+        two threads and 0.05 s with one)."""
         threads = torch.get_num_threads()
         with contextlib.ExitStack() as held:
             for widget in self._widgets():
