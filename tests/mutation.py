@@ -73,6 +73,8 @@ def prepare(target: str) -> Path:
         copy = folder / "mutants" / path.relative_to(ROOT)
         if copy.exists() and not copy.with_name(copy.name + ".meta").exists():
             copy.unlink()
+            # and mutmut learns which tests call its functions anew (else it finds none: "no tests")
+            (folder / "mutants" / "mutmut-stats.json").unlink(missing_ok=True)
     for name in ("cnn_lessons", "tests", "notebooks"):  # tests read the stored lessons (their examples, counts)
         link = folder / name
         if not link.is_symlink():
