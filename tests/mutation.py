@@ -41,7 +41,15 @@ TARGETS = {  # target: (files to mutate, its own tests: globs under the project'
     "ops": (["cnn_lessons/ops.py"], ["tests/test_ops.py", "tests/test_ops_*.py"]),
     "exercises": (["cnn_lessons/exercises/*.py"], ["tests/test_exercise*.py"]),
     # the functions of PICTURES in tests/test_package_shape.py, against the explorers' tests
-    "pictures": (None, ["tests/test_pictures.py", "tests/test_explorers_*.py", "tests/test_model_explorer.py"]),
+    "pictures": (
+        None,
+        [
+            "tests/test_pictures.py",
+            "tests/test_explorers_*.py",
+            "tests/test_model_explorer.py",
+            "tests/test_feature_maps.py",
+        ],
+    ),
 }
 
 

@@ -430,6 +430,34 @@ def test_kernel_picture_explains_what_cannot_be_drawn():
         kernel_picker.kernel_picture(photo[None], torch.eye(3))
 
 
+def test_kernel_picture_checks_each_side_and_says_what_it_cannot_draw_in_full():
+    photo = torch.rand(8, 16, generator=torch.Generator().manual_seed(0))  # not square: the sides differ
+    assert not kernel_picker.kernel_picture(photo, torch.ones(8, 16)).problem, "a kernel as large as the photo fits"
+    for kernel in (torch.ones(9, 3), torch.ones(3, 17)):
+        with pytest.raises(ValueError) as caught:
+            kernel_picker.kernel_picture(photo, kernel)
+        assert str(caught.value) == (
+            f"the kernel must be 2-D and fit inside the 8x16 photo, got shape {tuple(kernel.shape)}: a 3x3 kernel, "
+            "for example"
+        )
+    nan = kernel_picker.kernel_picture(photo, [[float("nan")]])
+    assert nan.problem == "a weight is not a finite number (nan or infinity): type numbers such as \u22121, 0.5 or 2"
+    assert (nan.brightness, nan.flip, nan.short_note) == ("", "", "nothing to show:\nsee the note")
+    assert kernel_picker.kernel_picture(photo, torch.full((3, 3), 1e38)).problem == (
+        "the weights are too large (up to 1e+38): the filtered values pass float32's largest number, about 3.4e38; "
+        "weights below 1e30 work"
+    )
+    assert kernel_picker.kernel_picture(torch.zeros(8, 8), torch.eye(3)).flip_share == 0, "a black photo: nothing"
+
+
+def test_a_weight_sum_counts_as_zero_within_a_millionth_of_the_weights_size():
+    photo = torch.rand(8, 8, generator=torch.Generator().manual_seed(1))
+    wide = kernel_picker.kernel_picture(photo, [[5.0, -4.9999995]])  # float32 sum 4.8e-7, weights of size 10
+    assert wide.signed and wide.brightness.startswith("Its weights sum to 0: a flat area becomes 0")
+    narrow = kernel_picker.kernel_picture(photo, [[0.5, -0.4999985]])  # sum 1.5e-6, weights of size 1
+    assert not narrow.signed and "a flat area becomes 0" not in narrow.brightness
+
+
 def test_typing_a_weight_switches_to_custom_and_filters_live(monkeypatch):
     photo = load_photo(size=40)
     picker = KernelPicker(photo, kernel="sobel x")

@@ -95,6 +95,23 @@ def test_the_checkerboard_note_follows_kernel_and_stride():
         assert nn.Conv1d(1, 1, 3, stride=2, padding=1)(torch.ones(1, 1, n)).shape[-1] == 5
 
 
+def test_the_direct_form_note_pads_by_d_k_minus_1_minus_p_or_crops():
+    direct = "= a stride-1 correlation with the flipped kernel over the input stretched by s = "
+    assert transposed_picture(1, 5, 3, 2, 0, 1).notes[-1] == direct + "2, padded by d(k\u22121)\u2212p = 2 (+1 after)"
+    assert transposed_picture(1, 5, 3, 2, 2, 0).notes[-1] == direct + "2, padded by d(k\u22121)\u2212p = 0"
+    assert transposed_picture(1, 5, 3, 2, 4, 0).notes[-1] == direct + "2, cropped by p\u2212d(k\u22121) = 2"
+    # stride 1: one input size per output size (7 -> 5 for k = 3), so output_padding has nothing to pick
+    only = transposed_picture(1, 5, 3, 1, 0, 0)
+    assert (
+        only.notes[0]
+        == "nn.Conv1d(1, 1, 3, stride=1, padding=0, dilation=1) maps only 7 to 5: nothing for output_padding to pick"
+    )
+    dilated = transposed_picture(2, 4, 3, 2, 1, 0, 2)  # taps 2 apart, copies 2 apart: every other cell gets none
+    assert dilated.span == 5 and dilated.notes[1].startswith(
+        "uneven overlap (dilation 2): cells get 0 to 3 copies (3, 0, 3, ...)"
+    )
+
+
 def test_formula_is_written_out_with_the_numbers():
     picture = transposed_picture(2, 3, 3, 2, padding=1, output_padding=1)
     assert picture.formula.endswith("(3 \u2212 1)\u00b72 \u2212 2\u00b71 + 1\u00b7(3 \u2212 1) + 1 + 1 = 6")

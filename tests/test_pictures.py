@@ -84,7 +84,11 @@ def test_output_size_formula_fills_in_the_numbers():
     )
     assert nn.Conv1d(1, 1, 3, stride=2, padding=1)(torch.zeros(1, 1, 7)).shape[-1] == 4
     uneven = conv_arithmetic.output_size_formula(5, 4, padding="same")
-    assert "i + p_l + p_r" in uneven and f"(5 + 1 + 2 {MINUS} 1{TIMES}(4{MINUS}1) {MINUS} 1)/1" in uneven
+    assert uneven.startswith(f"o = ⌊(i + p_l + p_r {MINUS} d(k{MINUS}1) {MINUS} 1)/s⌋ + 1 = ")
+    assert f"(5 + 1 + 2 {MINUS} 1{TIMES}(4{MINUS}1) {MINUS} 1)/1" in uneven
+    assert conv_arithmetic.output_size_formula(3, 3).endswith("= ⌊0/1⌋ + 1 = 1"), "a kernel that just fits: one output"
+    with pytest.raises(ValueError, match=r"^position must be at least 0, got -1$"):
+        conv_arithmetic.conv_picture(1, 5, 3, position=-1)
     assert uneven.endswith("= ⌊4/1⌋ + 1 = 5")
     assert conv_arithmetic.output_size_formula(2, 3, 1, (0, 0), 2).endswith(f"= ⌊{MINUS}3/1⌋ + 1 < 1: no output")
     assert conv_arithmetic.output_size_formula(5, 3).endswith("= ⌊2/1⌋ + 1 = 3")  # stride 1, padding 0, dilation 1
@@ -144,7 +148,46 @@ def test_pad_input_in_1d_and_uneven(mode):
     expected = F.pad(x[None, None], (2, 1), mode="constant" if mode == "zeros" else mode)[0, 0]
     assert torch.equal(ops.pad_input(x, [(2, 1)], mode), expected)
     assert ops.pad_input(torch.tensor([1, 2, 3]), [(1, 0)], mode).dtype == torch.int64
+    assert ops.pad_input(torch.tensor([True, False]), [(1, 0)], mode).dtype == torch.bool  # torch pads no bools itself
     assert torch.equal(ops.pad_input(x, [(0, 0)]), x)
+
+
+@pytest.mark.parametrize(
+    ("x", "pads", "words"),
+    [
+        (
+            torch.ones(3),
+            [(1,)],
+            "pads must hold one (left, right) pair per axis of x (1 for shape (3,)), e.g. [(1, 1)], got [(1,)]",
+        ),
+        (
+            torch.ones(3),
+            (1, 1),
+            "pads must hold one (left, right) pair per axis of x (1 for shape (3,)), e.g. [(1, 1)], got (1, 1)",
+        ),
+        (
+            torch.ones(3, 3),
+            [(1, 1)],
+            "pads must hold one (left, right) pair per axis of x (2 for shape (3, 3)), e.g. "
+            "[(1, 1), (1, 1)], got [(1, 1)]",
+        ),
+        (
+            torch.ones(3, 3),
+            [(1, 2, 3), (1, 1)],
+            "pads must hold one (left, right) pair per axis of x (2 for shape "
+            "(3, 3)), e.g. [(1, 1), (1, 1)], got [(1, 2, 3), (1, 1)]",
+        ),
+        (torch.ones(3), [(-1, 1)], "pads[0] must be at least 0, got -1"),
+        (torch.ones(2, 2, 2), [(1, 1)] * 3, "x must be 1-D or 2-D, got a 3-D tensor of shape (2, 2, 2)"),
+        (torch.ones(2), [(2, 0)], ops.padding_mode_problem(2, 2, 0, "reflect")),
+    ],  # fmt: skip
+)
+def test_pad_input_says_what_it_cannot_pad(x, pads, words):
+    with pytest.raises(ValueError) as caught:
+        ops.pad_input(x, pads, "reflect")
+    assert str(caught.value) == words
+    with pytest.raises(TypeError, match=r"^x must be a tensor or something torch.as_tensor takes: "):
+        ops.pad_input(object(), [(1, 1)])
 
 
 def _torch_conv_grid(size, kernel, stride, padding, dilation, mode="zeros"):
