@@ -53,6 +53,11 @@ TARGETS = {  # target: (files to mutate, its own tests: globs under the project'
 }
 
 
+# mutmut stops a mutant's tests after 2 x timeout_multiplier x their usual time (CPU); the default, 15, lets a
+# mutant that breaks the exercises' time limit spin in a never-ending student function for half an hour
+TIMEOUT_MULTIPLIER = {"exercises": 2.0}
+
+
 def picture_functions() -> list[tuple[str, str]]:
     """(module, function name) of every pure picture function that tests/test_package_shape.py lists."""
     sys.path.insert(0, str(ROOT / "tests"))
@@ -97,6 +102,8 @@ def prepare(target: str) -> Path:
         "also_copy": ["notebooks"],  # beside the tests mutmut copies into mutants/
         "use_git_change_detection": False,
     }
+    if target in TIMEOUT_MULTIPLIER:
+        settings["timeout_multiplier"] = TIMEOUT_MULTIPLIER[target]
     lines = [f"{key} = {value!r}".replace("'", '"').replace("False", "false") for key, value in settings.items()]
     (folder / "pyproject.toml").write_text(text + "\n[tool.mutmut]\n" + "\n".join(lines) + "\n")
     tomllib.loads((folder / "pyproject.toml").read_text())  # fails here, not inside mutmut, if the table is wrong
