@@ -409,3 +409,18 @@ def test_header_text_of_a_large_input_and_of_a_refused_one():
 def test_every_picture_function_is_tested_here_or_in_its_explorers_tests():
     """make mutation mutates the functions PICTURES lists: each needs a test that calls it."""
     assert explorers.conv_picture is conv_arithmetic.conv_picture
+
+
+# --- lesson 03: the feature-map mosaic ---------------------------------------------------------------------------
+
+
+def test_channel_mosaic_takes_the_smallest_tile_and_gap_and_one_pixel_gaps_by_default():
+    assert explorers.channel_mosaic(torch.ones(2, 8, 8)).picture.shape == (8, 8 + 1 + 8)  # two tiles, a 1-pixel gap
+    bare = explorers.channel_mosaic(torch.ones(2, 3, 3), min_tile=1, gap=0)  # tiles as they are, side by side
+    assert bare.picture.shape == (3, 6) and bare.scale == 1
+    for min_tile, gap in ((0, 1), (8, -1)):
+        with pytest.raises(ValueError) as caught:
+            explorers.channel_mosaic(torch.ones(2, 3, 3), min_tile=min_tile, gap=gap)
+        assert str(caught.value) == (
+            f"min_tile must be at least 1 and gap at least 0, got min_tile={min_tile}, gap={gap}"
+        )
