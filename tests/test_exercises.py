@@ -150,7 +150,7 @@ def test_the_time_limit_leaves_nothing_behind():
     while time.monotonic() < end:  # a stray exception would land here
         spins += 1
     assert spins > 0
-    exercises.check_correlate1d(correlate1d, time_limit=0.2)
+    exercises.check_correlate1d(correlate1d, time_limit=5)  # the limit is not what this tests: no stray exception
 
 
 def test_the_time_limit_works_outside_the_main_thread():
