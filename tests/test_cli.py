@@ -171,32 +171,54 @@ def test_doctor_reports_a_missing_frontend_extension(monkeypatch, capsys):
     assert "jupyter-matplotlib (from ipympl) is missing" in capsys.readouterr().out
 
 
-def test_doctor_hub_checks_nbgitpuller(capsys):
-    assert main(["doctor", "--hub"]) == 0
-    assert "\u2713 hub (nbgitpuller)" in capsys.readouterr().out
-
-
-def test_doctor_hub_reports_nbgitpuller_missing_or_disabled(monkeypatch, capsys):
+@pytest.fixture
+def nbgitpuller(monkeypatch, tmp_path):
+    """Fake what `make classroom` installs (make test's .venv has no nbgitpuller): a version, and a config folder."""
+    state = {"version": doctor._pins(doctor.CLASSROOM_PINS)["nbgitpuller"], "enabled": True}
     real_version = importlib.metadata.version
 
     def version(name):
-        if name == "nbgitpuller":
+        if name != "nbgitpuller":
+            return real_version(name)
+        if state["version"] is None:
             raise importlib.metadata.PackageNotFoundError(name)
-        return real_version(name)
+        return state["version"]
+
+    def config_path():
+        folder = tmp_path / "jupyter_server_config.d"
+        folder.mkdir(exist_ok=True)
+        extensions = {"nbgitpuller": True} if state["enabled"] else {}
+        (folder / "nbgitpuller.json").write_text(json.dumps({"ServerApp": {"jpserver_extensions": extensions}}))
+        return [str(tmp_path)]
 
     monkeypatch.setattr(doctor.metadata, "version", version)
-    assert doctor.check_hub() == [
-        "nbgitpuller is not installed: the hub-link links cannot pull the lessons. Fix: add `pip install -c "
-        "requirements/constraints.txt -r requirements/classroom.txt` to the hub's user image"
-    ]
-    monkeypatch.setattr(doctor.metadata, "version", real_version)
-    monkeypatch.setenv("JUPYTER_CONFIG_PATH", "")
-    monkeypatch.setattr("jupyter_core.paths.jupyter_config_path", lambda: [])  # no config: nothing enabled
-    (problem,) = doctor.check_hub()
-    assert problem.startswith("nbgitpuller is installed but not enabled in Jupyter Server")
-    assert "jupyter server extension enable --sys-prefix nbgitpuller" in problem
+    monkeypatch.setattr("jupyter_core.paths.jupyter_config_path", config_path)
+    return state
+
+
+def test_doctor_hub_checks_nbgitpuller(nbgitpuller, capsys):
+    assert doctor._pins(doctor.CLASSROOM_PINS)["nbgitpuller"] == "1.3.0"
+    assert main(["doctor", "--hub"]) == 0
+    assert "\u2713 hub (nbgitpuller)" in capsys.readouterr().out
     assert main(["doctor"]) == 0  # without --hub the hub is not checked
     assert "nbgitpuller" not in capsys.readouterr().out
+
+
+def test_doctor_hub_reports_nbgitpuller_missing_disabled_or_another_version(nbgitpuller, capsys):
+    fix = "add `pip install -c requirements/constraints.txt -r requirements/classroom.txt` to the hub's user image"
+    nbgitpuller["version"] = None
+    assert doctor.check_hub() == [
+        f"nbgitpuller is not installed: the hub-link links cannot pull the lessons. Fix: {fix}"
+    ]
+    assert main(["doctor", "--hub"]) == 1
+    assert "\u2717 hub (nbgitpuller): nbgitpuller is not installed" in capsys.readouterr().out
+    nbgitpuller["version"], nbgitpuller["enabled"] = "1.3.0", False
+    assert doctor.check_hub() == [
+        "nbgitpuller is installed but not enabled in Jupyter Server: its /git-pull links answer 404. "
+        "Fix: jupyter server extension enable --sys-prefix nbgitpuller"
+    ]
+    nbgitpuller["version"], nbgitpuller["enabled"] = "1.2.2", True
+    assert doctor.check_hub() == [f"nbgitpuller 1.2.2 is installed, the lessons were tested with 1.3.0. Fix: {fix}"]
 
 
 def test_notebooks_dir_is_the_repository_one():

@@ -14,6 +14,7 @@ from pathlib import Path
 import psutil
 from hub_harness import open_class, require_classroom, unexpected_errors
 
+from cnn_lessons import doctor
 from cnn_lessons.cli import LESSONS_DIR
 
 LESSONS = sorted(LESSONS_DIR.glob("*.ipynb"))
@@ -45,3 +46,8 @@ def test_a_student_pulls_the_student_branch_and_runs_a_lesson_in_their_own_serve
             started = hub.processes()
         assert started and not [p for p in started if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
     assert not Path(work).exists()
+
+
+def test_doctor_finds_the_classroom_install_complete():
+    require_classroom()  # `make classroom` installed nbgitpuller and enabled it (its package ships the config)
+    assert doctor.check_hub() == []
