@@ -36,11 +36,11 @@ def lab(browser, tmp_path_factory):
 
 @pytest.fixture
 def context(browser, lab):
-    """A fresh browser context per test; the test's kernels are shut down afterwards."""
+    """A fresh browser context per test; the test's kernels are shut down afterwards (without waiting)."""
     ctx = new_context(browser)
     yield ctx
     ctx.close()
-    lab.shut_down_kernels()
+    lab.shut_down_kernels(wait=False)
 
 
 @pytest.fixture(scope="session")

@@ -31,6 +31,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -200,6 +201,7 @@ class Lab:
     root: Path
     process: subprocess.Popen
     log: Path
+    stopping: list[threading.Thread] = field(default_factory=list)  # shutdowns still under way (see below)
 
     def url(self, notebook: str, workspace: str) -> str:
         """The URL that opens ``notebook`` in a fresh (reset) workspace of its own."""
@@ -213,14 +215,26 @@ class Lab:
             body = response.read().decode()
         return json.loads(body) if body else None
 
-    def shut_down_kernels(self) -> None:
-        """Stop every kernel (each notebook test leaves one running; 2 cores cannot carry them all)."""
-        for session in self.api("/api/sessions"):
-            with contextlib.suppress(urllib.error.URLError):
-                self.api(f"/api/sessions/{session['id']}", method="DELETE")
-        for kernel in self.api("/api/kernels"):
-            with contextlib.suppress(urllib.error.URLError):
-                self.api(f"/api/kernels/{kernel['id']}", method="DELETE")
+    def shut_down_kernels(self, wait: bool = True) -> None:
+        """Stop every kernel running now (each notebook test leaves one running; 2 cores cannot carry them all).
+
+        ``wait=False``: the graceful shutdowns (about 2 s each, mostly waiting) go on in a thread while the next
+        test starts; they stop only the kernels listed now, never the next test's."""
+        paths = [f"/api/sessions/{session['id']}" for session in self.api("/api/sessions")]
+        paths += [f"/api/kernels/{kernel['id']}" for kernel in self.api("/api/kernels")]
+
+        def stop() -> None:
+            for path in paths:
+                with contextlib.suppress(urllib.error.URLError):  # 404 too: a session's kernel goes with it
+                    self.api(path, method="DELETE")
+
+        if wait:
+            for thread in self.stopping:
+                thread.join()
+            stop()
+        else:
+            self.stopping.append(threading.Thread(target=stop, daemon=True))
+            self.stopping[-1].start()
 
     def log_tail(self, chars: int = 3000) -> str:
         try:
@@ -513,34 +527,44 @@ def save_screenshot(explorer, path: Path) -> bool:
 LESSON_CONTENT = ".jp-OutputArea-output, .jp-MarkdownOutput"
 """What the lessons render on the page: their outputs and their rendered text."""
 
-_JS_CLASSIFY = r"""([selector, content, exempt]) => {
+_JS_CLASSIFY = r"""([selectors, content, exempt]) => selectors.map(([rule, selector]) => {
   const el = document.querySelector(selector);
   if (!el) return 'gone';
   if (!el.closest(content)) return 'jupyterlab';
-  return exempt.some(s => el.matches(s)) ? 'renderer' : 'lesson';
-}"""
+  return (exempt[rule] || []).some(s => el.matches(s)) ? 'renderer' : 'lesson';
+})"""
 
 
-def serious_violations(page, renderer_exempt: dict[tuple[str, str], str]) -> dict[str, dict[str, list[str]]]:
-    """axe-core on the whole page; its serious and critical violations, by where they are.
+def serious_violations(
+    page, renderer_exempt: dict[tuple[str, str], str], whole_page: bool = True
+) -> dict[str, dict[str, list[str]]]:
+    """axe-core's serious and critical violations on the page, by where they are.
 
     Returns ``{"lesson": {rule: [html, ...]}, "renderer": {...}, "jupyterlab": {...}}``: in what the lessons
     render (their outputs and text), in those outputs but drawn by a library and listed in
     ``renderer_exempt`` (``(rule, css selector) -> reason``), and in JupyterLab's own interface.
+    ``whole_page=False`` checks only what the lessons render: a third of the time of the whole page, whose
+    JupyterLab parts are the same for every notebook ("jupyterlab" is then empty).
     """
     from axe_playwright_python.sync_playwright import Axe  # imported here: only the browser tests need axe
 
-    results = Axe().run(page, options={"resultTypes": ["violations"]}).response
+    context = None if whole_page else {"include": [[selector.strip()] for selector in LESSON_CONTENT.split(",")]}
+    results = Axe().run(page, context=context, options={"resultTypes": ["violations"]}).response
+    nodes = [
+        (violation["id"], node)
+        for violation in results["violations"]
+        if violation["impact"] in ("serious", "critical")
+        for node in violation["nodes"]
+    ]
+    exempt: dict[str, list[str]] = {}
+    for rule, selector in renderer_exempt:
+        exempt.setdefault(rule, []).append(selector)
+    # one round trip for every node (a whole page has about a hundred)
+    places = page.evaluate(_JS_CLASSIFY, [[[rule, node["target"][-1]] for rule, node in nodes], LESSON_CONTENT, exempt])
     found: dict[str, dict[str, list[str]]] = {"lesson": {}, "renderer": {}, "jupyterlab": {}}
-    for violation in results["violations"]:
-        if violation["impact"] not in ("serious", "critical"):
-            continue
-        rule = violation["id"]
-        exempt = [selector for (r, selector) in renderer_exempt if r == rule]
-        for node in violation["nodes"]:
-            where = page.evaluate(_JS_CLASSIFY, [node["target"][-1], LESSON_CONTENT, exempt])
-            if where != "gone":
-                found[where].setdefault(rule, []).append(node["html"][:300])
+    for (rule, node), where in zip(nodes, places, strict=True):
+        if where != "gone":
+            found[where].setdefault(rule, []).append(node["html"][:300])
     return found
 
 
