@@ -258,6 +258,10 @@ CONTROL_KINDS = (
 )
 
 
+def _enabled(control) -> bool:
+    return control.evaluate("c => !(c.closest('[disabled]') || c.disabled)")
+
+
 def controls(root) -> list[tuple[str, object]]:
     """Every visible, enabled control in the widget box ``root``: (kind, locator), kinds as CONTROL_KINDS says."""
     found = []
@@ -265,7 +269,7 @@ def controls(root) -> list[tuple[str, object]]:
         located = root.locator(selector)
         for i in range(located.count()):
             control = located.nth(i)
-            if control.is_visible() and not control.evaluate("c => !!c.closest('[disabled]') || c.disabled"):
+            if control.is_visible() and _enabled(control):
                 found.append((kind, control))
     return found
 
@@ -340,7 +344,12 @@ class Target:
         try:
             page.wait_for_function("() => window.__stopwatchState.done", timeout=STEP_TIMEOUT_MS)
         except PlaywrightTimeout:
-            print(f"  no change on screen within {STEP_TIMEOUT_MS} ms; step not counted", file=sys.stderr)
+            what = self.control.evaluate("c => (c.closest('.widget-inline-hbox, .widget-hbox') || c).innerText")
+            print(
+                f"  {self.control_kind} {what.strip()[:40]!r}: no change on screen within {STEP_TIMEOUT_MS} ms; "
+                "step not counted",
+                file=sys.stderr,
+            )
             latency, phases = math.nan, {}
         else:
             state = page.evaluate("() => { const { root, before, ...times } = window.__stopwatchState; return times; }")
@@ -397,11 +406,17 @@ def median(values: list[float]) -> float:
 
 
 def tour_controls(page: harness.NotebookPage, explorer, steps: int) -> dict[str, list[float]]:
-    """Every control of the explorer changed ``steps`` times after one unmeasured change: ms per step, by kind."""
+    """Every control of the explorer changed ``steps`` times after one unmeasured change: ms per step, by kind.
+    A control that an earlier one disabled (a layer no longer in use) or left with one value (an output cell
+    slider when the output has one cell) is skipped: it cannot change."""
     by_kind: dict[str, list[float]] = {}
     for kind, control in controls(explorer):
+        if not _enabled(control):
+            continue
         target = Target(page, explorer, "canvas", control, kind)
         for step in range(1 + steps):
+            if not _enabled(control) or target.low == target.high:
+                break
             latency, _ = target.step()
             if step and not math.isnan(latency):
                 by_kind.setdefault(kind, []).append(latency)
