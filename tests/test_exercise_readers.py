@@ -1,0 +1,335 @@
+"""The answer readers' refusals word for word, their tolerances at the edge, and the mistake models of lesson 06's
+batch norm checked against batch norm computed another way (numpy, or torch's own instance and layer norm)."""
+
+from __future__ import annotations
+
+import decimal
+import fractions
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from cnn_lessons.exercises import training
+from cnn_lessons.exercises.answers import Number, Pair, Unreadable, Values, Whole
+
+TEXT = "return the value itself, not text (no quotes, no f-string, no str(...))"
+
+
+def refusal(answer, value) -> str:
+    with pytest.raises(Unreadable) as caught:
+        answer.read(value)
+    assert str(caught.value) == f"{caught.value.what}: {caught.value.advice}"
+    return str(caught.value)
+
+
+# --- Whole ------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (True, "the bool True: a comparison gives a bool; return the number itself"),
+        (
+            3.0,
+            "the float 3.0: a count or a size is a whole number, an int; `/` always gives a float (even 12 / 4 is "
+            "3.0): use `//` (floor division), or int(...)",
+        ),
+        (
+            2.5,
+            "the float 2.5: a count or a size is a whole number; `/` gives a fraction: the formula rounds down, "
+            "so use `//`",
+        ),
+        (
+            torch.tensor(4),
+            "a 0-d tensor, tensor(4): a count or a size is a plain int, not a tensor or array: take it out with "
+            "`.item()`, or compute with ints",
+        ),
+        (
+            np.array([5]),
+            "a numpy array of shape (1,), [5]: a count or a size is a plain int, not a tensor or array: take it "
+            "out with `.item()`, or compute with ints",
+        ),
+        (np.array([1, 2, 3]), "a numpy array of shape (3,), [1, 2, 3]: return one number, not 3 values"),
+        (torch.tensor([1, 2]), "a tensor of shape (2,), [1, 2]: return one number, not 2 values"),
+        ((1, 2), "a tuple of 2 values, (1, 2): return one number, not a tuple (`return a, b` makes a tuple)"),
+        ([1], "a list of 1 value, [1]: return one number, not a list"),
+        (None, "None: return a count or a size, one int"),
+        ("12", f"the string '12': {TEXT}"),
+        ({1, 2}, "a set ({1, 2}): a set has no order; return a list or a tensor"),
+    ],
+)
+def test_whole_refuses_with_what_to_do(value, message):
+    assert refusal(Whole(), value) == message
+
+
+def test_whole_names_what_it_asks_for():
+    assert refusal(Whole("the padding"), 1.5) == (
+        "the float 1.5: the padding is a whole number; `/` gives a fraction: the formula rounds down, so use `//`"
+    )
+    assert refusal(Whole("the padding"), object) == "the function object: return the padding, one int"
+    assert refusal(Whole("the padding"), torch.tensor([2.0])).endswith(
+        ": the padding is a plain int, not a tensor or array: take it out with `.item()`, or compute with ints"
+    )
+
+
+def test_whole_takes_numpy_integers_as_ints_and_compares_and_shows_them():
+    value = Whole().read(np.int64(7))
+    assert value == 7 and type(value) is int
+    assert Whole().equal(7, 7) and not Whole().equal(7, 8)
+    assert Whole().show(12345) == "12,345" and Whole().show(-10000) == "-10,000" and Whole().show(9999) == "9999"
+    assert Whole().shape_hint(1, 2) is None
+
+
+def test_a_generator_is_refused_by_every_kind_of_answer():
+    advice = (
+        "a generator: your function uses `yield`, which makes a generator, not a result: build the values in a list "
+        "and return it (or return list(...))"
+    )
+    for answer in (Whole(), Pair(), Values(), Number()):
+        assert refusal(answer, (i for i in range(2))) == advice
+
+
+# --- Pair -------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (3, "a single number, 3: return both numbers as a pair: (top, bottom)"),
+        (2.0, "a single number, 2.0: return both numbers as a pair: (top, bottom)"),
+        (
+            torch.tensor([1, 2]),
+            "a tensor of shape (2,), [1, 2]: return a tuple of two plain ints, (top, bottom), not a tensor or array",
+        ),
+        (None, "None: return a pair (top, bottom)"),
+        (True, "the bool True: return a pair (top, bottom)"),
+        ((1, 2, 3), "a tuple of 3 values, (1, 2, 3): (top, bottom) has two numbers"),
+        ([1.0, 2], "floats, (1.0, 2): these are counts of zeros, whole numbers; `/` always gives a float: use `//`"),
+        (
+            (1, "2"),
+            f"a tuple of 2 values, (1, '2'): each number of (top, bottom) must be an int (the string '2': {TEXT})",
+        ),
+        ("1, 2", f"the string '1, 2': {TEXT}"),
+    ],
+)
+def test_pair_refuses_with_what_to_do(value, message):
+    assert refusal(Pair(("top", "bottom")), value) == message
+
+
+def test_pair_names_left_and_right_by_default_and_reads_shows_compares():
+    assert refusal(Pair(), None) == "None: return a pair (left, right)"
+    value = Pair().read([np.int64(1), 2])
+    assert value == (1, 2) and type(value) is tuple and all(type(v) is int for v in value)
+    assert Pair().show([1, 2]) == "(1, 2)"
+    assert Pair().equal([1, 2], (1, 2)) and not Pair().equal((1, 2), (2, 1))
+    assert Pair().shape_hint((1, 2), (1, 2)) is None
+
+
+# --- Values -----------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (3, "the int 3: one value per position is expected: return them all in a list or tensor"),
+        (np.float64(0.5), "the float 0.5: one value per position is expected: return them all in a list or tensor"),
+        (None, "None: return a list or a tensor of numbers"),
+        (np.array(["a"]), "a numpy array of shape (1,), ['a']: the array must hold numbers"),
+        (
+            [[1, 2], [3]],
+            "a list of 2 values, [[1, 2], [3]]: its rows have different shapes ((2,), (1,), ...); they must match",
+        ),
+        (torch.tensor([1j]), "a tensor of shape (1,), [1j]: the values are real numbers"),
+    ],
+)
+def test_values_refuse_with_what_to_do(value, message):
+    assert refusal(Values(), value) == message
+
+
+def test_values_name_what_is_not_a_number():
+    message = refusal(Values(), [1, "x"])
+    assert message.startswith("a list of 2 values, [1, 'x']: it must hold numbers only (") and message.endswith(")")
+    assert len(message) > len("a list of 2 values, [1, 'x']: it must hold numbers only ()")
+
+
+def test_values_read_nested_lists_of_tensors_arrays_and_numbers_as_float64():
+    got = Values().read([[1, 2], np.array([3, 4]), (torch.tensor(5), 6.5)])
+    assert got.dtype == torch.float64 and got.tolist() == [[1.0, 2.0], [3.0, 4.0], [5.0, 6.5]]
+    got = Values().read(np.array([1, 2], dtype=np.int32))
+    assert got.dtype == torch.float64 and got.tolist() == [1.0, 2.0]
+    got = Values().read(torch.tensor([1.5], dtype=torch.float32, requires_grad=True))
+    assert got.dtype == torch.float64 and not got.requires_grad and got.tolist() == [1.5]
+
+
+def test_values_compare_within_their_tolerances():
+    values = Values()
+    assert values.equal([1.0, 2.0], torch.tensor([1.0, 2.0]))
+    assert values.equal([1.0], [1.0 + 5e-6]) and not values.equal([1.0], [1.0 + 5e-5])  # rtol 1e-5
+    assert values.equal([0.0], [5e-9]) and not values.equal([0.0], [5e-8])  # atol 1e-8
+    assert not values.equal([1.0, 2.0], [[1.0, 2.0]])
+    assert values.equal([float("nan")], [float("nan")])
+    strict = Values(rtol=0.0, atol=0.25)
+    assert strict.equal([10.0], [10.2]) and not strict.equal([10.0], [10.3])
+    relative = Values(rtol=0.1, atol=0.0)
+    assert relative.equal([10.0], [10.9]) and not relative.equal([10.0], [11.2])
+
+
+def test_values_show_as_lists_shortened_after_300_characters():
+    assert Values().show([1, 2]) == "[1.0, 2.0]"
+    assert Values().show(torch.tensor([[1, 2]])) == "[[1.0, 2.0]]"
+    numbers = [float(i) for i in range(100)]
+    text = "[" + ", ".join(repr(n) for n in numbers) + "]"
+    assert len(text) > 300
+    assert Values().show(numbers) == text[:295] + " ...]"
+    assert Values().show(numbers, precise=True) == text[:295] + " ...]"
+
+
+def test_values_explain_an_extra_or_a_missing_axis_of_size_1():
+    values = Values()
+    right = torch.tensor([1.0, 2.0, 3.0])
+    assert values.shape_hint(right.reshape(1, 3), right) == (
+        "these are the right values, but with shape (1, 3) instead of (3,): an extra axis of size 1 (from [[...]], "
+        "or the batch and channel axes of F.conv...); take it away with `.squeeze()` or by indexing it, e.g. `[0]`"
+    )
+    assert values.shape_hint(right, right.reshape(3, 1)) == (
+        "these are the right values, but with shape (3,): `.reshape(3, 1)` them"
+    )
+    assert values.shape_hint(right.reshape(1, 3), right.reshape(3, 1)) == (
+        "these are the right values, but with shape (1, 3): `.reshape(3, 1)` them"
+    )
+    assert values.shape_hint(right, [1.0, 2.0, 3.0]) is None
+    assert values.shape_hint(right.reshape(1, 3) + 1, right) is None  # an extra axis, but other values
+    assert values.shape_hint(right[:2].reshape(1, 2), right) is None  # other values, other shape
+
+
+# --- Number -----------------------------------------------------------------------------------------------------
+
+
+def test_number_refuses_a_bool_and_reads_any_real_number():
+    message = "a comparison gives a bool; return the number itself"
+    assert refusal(Number(), True) == f"the bool True: {message}"
+    assert refusal(Number(), np.bool_(False)).endswith(f": {message}")
+    assert refusal(Number(), 1 + 2j) == "a complex ((1+2j)): return a list or a tensor of numbers"
+    assert refusal(Number(), "0.5") == f"the string '0.5': {TEXT}"
+    for value in (fractions.Fraction(1, 4), decimal.Decimal("0.25"), np.float32(0.25), 0.25):
+        got = Number().read(value)
+        assert got.dtype == torch.float64 and got.shape == () and got.item() == 0.25
+    got = Number().read([0.5, 1.5])  # read, to be explained as too many values
+    assert got.tolist() == [0.5, 1.5]
+
+
+def test_number_compares_within_its_tolerances():
+    number = Number()
+    assert number.equal(1.0, 1.0 + 5e-7) and not number.equal(1.0, 1.0 + 5e-6)  # rtol 1e-6
+    assert number.equal(0.0, 5e-10) and not number.equal(0.0, 5e-9)  # atol 1e-9
+    assert number.equal(torch.tensor([2.0]), 2.0)  # one value, whatever its shape
+    assert Number(rtol=0.0, atol=0.25).equal(10.0, 10.2) and not Number(rtol=0.0, atol=0.25).equal(10.0, 10.3)
+    assert Number(rtol=0.1, atol=0.0).equal(10.0, 10.9) and not Number(rtol=0.1, atol=0.0).equal(10.0, 11.2)
+    assert number.equal([1.0, 2.0], [1.0, 2.0]) and not number.equal([1.0, 2.0], [1.0, 3.0])
+    assert not number.equal([1.0, 2.0], [[1.0, 2.0]])
+    assert number.equal(float("nan"), float("nan")) and number.equal([float("nan"), 1.0], [float("nan"), 1.0])
+
+
+def test_number_shows_six_digits_or_ten_and_counts_more_values():
+    assert Number().show(1 / 3) == "0.333333"
+    assert Number().show(1 / 3, precise=True) == "0.3333333333"
+    assert Number().show([1, 2]) == "2 values, [1.0, 2.0]"
+    assert Number().shape_hint(torch.tensor([1.0, 2.0]), 1.0) == "the answer is one number; yours has 2 (shape (2,))"
+    assert Number().shape_hint(torch.tensor([1.0]), 1.0) is None
+
+
+# --- batch norm's mistake models, against batch norm computed another way -----------------------------------------
+
+
+@pytest.fixture
+def batch():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(4, 3, 2, 5)) * np.array([1.0, 3.0, 0.5]).reshape(1, 3, 1, 1)
+    x = x + np.array([2.0, -4.0, 7.0]).reshape(1, 3, 1, 1)
+    return {
+        "x": torch.tensor(x),
+        "weight": torch.tensor([1.5, -0.5, 2.0], dtype=torch.float64),
+        "bias": torch.tensor([0.25, 1.0, -3.0], dtype=torch.float64),
+        "eps": 0.3,  # large enough that where eps goes shows
+    }
+
+
+def numpy_norm(x, axes, ddof=0, eps=0.0, eps_outside=False):
+    x = np.asarray(x)
+    mean = x.mean(axis=axes, keepdims=True)
+    var = x.var(axis=axes, keepdims=True, ddof=ddof)
+    return (x - mean) / (np.sqrt(var) + eps if eps_outside else np.sqrt(var + eps))
+
+
+def affine(y, weight, bias):
+    return torch.as_tensor(y) * weight.reshape(1, -1, 1, 1) + bias.reshape(1, -1, 1, 1)
+
+
+def close(a, b):
+    return torch.allclose(torch.as_tensor(a, dtype=torch.float64), torch.as_tensor(b, dtype=torch.float64))
+
+
+def test_the_default_mistake_model_is_batch_norm_itself(batch):
+    x, w, b, eps = batch["x"], batch["weight"], batch["bias"], batch["eps"]
+    right = F.batch_norm(x, None, None, weight=w, bias=b, training=True, eps=eps)
+    assert close(training._batch_norm_with()(**batch), right)
+    assert close(affine(numpy_norm(x, (0, 2, 3), eps=eps), w, b), right)  # the numpy form agrees
+
+
+def test_each_batch_norm_mistake_model_computes_what_its_hint_names(batch):
+    x, w, b, eps = batch["x"], batch["weight"], batch["bias"], batch["eps"]
+    model = training._batch_norm_with
+    assert close(model(unbiased=True)(**batch), affine(numpy_norm(x, (0, 2, 3), ddof=1, eps=eps), w, b))
+    assert close(model(dims=(0, 1, 2, 3))(**batch), affine(numpy_norm(x, (0, 1, 2, 3), eps=eps), w, b))
+    assert close(model(dims=(2, 3))(**batch), F.instance_norm(x, weight=w, bias=b, eps=eps))
+    assert close(model(dims=(0,))(**batch), affine(numpy_norm(x, (0,), eps=eps), w, b))
+    assert close(model(dims=(1, 2, 3))(**batch), affine(F.layer_norm(x, x.shape[1:], eps=eps), w, b))
+    assert close(model(eps_inside=False)(**batch), affine(numpy_norm(x, (0, 2, 3), eps=eps, eps_outside=True), w, b))
+    assert close(model(affine=False)(**batch), F.batch_norm(x, None, None, training=True, eps=eps))
+    assert close(model(swap=True)(**batch), F.batch_norm(x, None, None, weight=b, bias=w, training=True, eps=eps))
+    # each is another answer than batch norm's
+    right = F.batch_norm(x, None, None, weight=w, bias=b, training=True, eps=eps)
+    for mistaken in (
+        model(unbiased=True),
+        model(dims=(0, 1, 2, 3)),
+        model(dims=(2, 3)),
+        model(dims=(0,)),
+        model(dims=(1, 2, 3)),
+        model(eps_inside=False),
+        model(affine=False),
+        model(swap=True),
+    ):
+        assert not close(mistaken(**batch), right)
+
+
+def test_eps_left_out_and_divided_by_the_variance(batch):
+    x, w, b, eps = batch["x"], batch["weight"], batch["bias"], batch["eps"]
+    assert close(training._eps_left_out(**batch), affine(numpy_norm(x, (0, 2, 3)), w, b))
+    centred = np.asarray(x) - np.asarray(x).mean(axis=(0, 2, 3), keepdims=True)
+    by_variance = centred / (np.asarray(x).var(axis=(0, 2, 3), keepdims=True) + eps)
+    assert close(training._divided_by_variance(**batch), affine(by_variance, w, b))
+    mean = x.mean(dim=(0, 2, 3), keepdim=True)
+    var = x.var(dim=(0, 2, 3), keepdim=True, unbiased=False)
+    assert close(training._normalised(x, mean, var, w, b), affine(numpy_norm(x, (0, 2, 3)), w, b))
+
+
+def test_batch_norm_cases_are_float64_batches_with_channels_far_apart():
+    cases = training.batch_norm_cases()
+    assert len(cases) == 7
+    for case in cases:
+        x = case["x"]
+        assert x.dtype == torch.float64 and x.ndim == 4
+        assert case["weight"].shape == case["bias"].shape == (x.shape[1],)
+        assert case["weight"].dtype == case["bias"].dtype == torch.float64
+        assert bool((case["weight"] > 0).all())
+    shapes = [tuple(case["x"].shape) for case in cases]
+    assert any(n == 1 for n, _, _, _ in shapes), "a batch of one image"
+    assert any(h == w == 1 for _, _, h, w in shapes), "1 x 1 images: the statistics are over the batch alone"
+    assert any(c == 1 for _, c, _, _ in shapes) and any(c >= 4 for _, c, _, _ in shapes)
+    means = [case["x"].mean(dim=(0, 2, 3)) for case in cases if case["x"].shape[1] >= 3 and case["eps"] == 1e-5]
+    assert all(float(m.max() - m.min()) > 1.0 for m in means), "channels with very different means"
+    *_, small = cases
+    assert small["eps"] == 1e-3 and torch.equal(small["x"], cases[1]["x"] * 1e-3)  # eps no longer negligible
+    assert all(case["eps"] == 1e-5 for case in cases[:-1])
