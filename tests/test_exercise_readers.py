@@ -1,5 +1,6 @@
 """The answer readers' refusals word for word, their tolerances at the edge, and the mistake models of lesson 06's
-batch norm checked against batch norm computed another way (numpy, or torch's own instance and layer norm)."""
+batch norm checked against batch norm computed another way (numpy, or torch's own instance and layer norm), and
+every checker's message for None, naming the checker and the lesson's function."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from cnn_lessons.exercises import training
+from cnn_lessons.exercises import backward, blocks, counts, losses, signals, sizes, training
 from cnn_lessons.exercises.answers import Number, Pair, Unreadable, Values, Whole
+from cnn_lessons.exercises.core import ExerciseFailed
 
 TEXT = "return the value itself, not text (no quotes, no f-string, no str(...))"
 
@@ -315,21 +317,36 @@ def test_eps_left_out_and_divided_by_the_variance(batch):
     assert close(training._normalised(x, mean, var, w, b), affine(numpy_norm(x, (0, 2, 3)), w, b))
 
 
-def test_batch_norm_cases_are_float64_batches_with_channels_far_apart():
-    cases = training.batch_norm_cases()
-    assert len(cases) == 7
-    for case in cases:
-        x = case["x"]
-        assert x.dtype == torch.float64 and x.ndim == 4
-        assert case["weight"].shape == case["bias"].shape == (x.shape[1],)
-        assert case["weight"].dtype == case["bias"].dtype == torch.float64
-        assert bool((case["weight"] > 0).all())
-    shapes = [tuple(case["x"].shape) for case in cases]
-    assert any(n == 1 for n, _, _, _ in shapes), "a batch of one image"
-    assert any(h == w == 1 for _, _, h, w in shapes), "1 x 1 images: the statistics are over the batch alone"
-    assert any(c == 1 for _, c, _, _ in shapes) and any(c >= 4 for _, c, _, _ in shapes)
-    means = [case["x"].mean(dim=(0, 2, 3)) for case in cases if case["x"].shape[1] >= 3 and case["eps"] == 1e-5]
-    assert all(float(m.max() - m.min()) > 1.0 for m in means), "channels with very different means"
-    *_, small = cases
-    assert small["eps"] == 1e-3 and torch.equal(small["x"], cases[1]["x"] * 1e-3)  # eps no longer negligible
-    assert all(case["eps"] == 1e-5 for case in cases[:-1])
+# --- every checker names itself and the function it checks when it is given something else ----------------------
+
+CHECKED = [  # (checker, the function's name in the lesson)
+    (sizes.check_output_size, "output_size"),
+    (sizes.check_same_padding, "same_padding"),
+    (sizes.check_transposed_output_size, "transposed_size"),
+    (sizes.check_receptive_field, "receptive_field"),
+    (sizes.check_flatten_size, "flatten_size"),
+    (signals.check_correlate1d, "correlate1d"),
+    (signals.check_convolve2d, "convolve2d"),
+    (losses.check_cross_entropy, "cross_entropy"),
+    (counts.check_conv_parameter_count, "parameters"),
+    (counts.check_dense_vs_conv, "dense_vs_conv"),
+    (blocks.check_bottleneck_parameters, "bottleneck_parameters"),
+    (blocks.check_separable_ratio, "separable_ratio"),
+    (blocks.check_dense_block_channels, "dense_block_channels"),
+    (backward.check_output_padding, "output_padding"),
+    (backward.check_input_gradient, "input_gradient"),
+    (backward.check_overlap_counts, "overlap_counts"),
+    (training.check_batch_norm, "batch_norm"),
+    (training.check_dropout, "dropout"),
+    (training.check_init_bound, "init_bound"),
+]
+
+
+@pytest.mark.parametrize(("checker", "name"), CHECKED, ids=[name for _, name in CHECKED])
+def test_a_checker_given_none_names_itself_and_the_function_it_checks(checker, name):
+    # the message for a value is tested for every checker in test_exercises.py; here the function's own name
+    with pytest.raises(ExerciseFailed) as caught:
+        checker(None)
+    assert (
+        str(caught.value) == f"{checker.__name__} checks a function, e.g. {checker.__name__}({name}); it was given None"
+    )
