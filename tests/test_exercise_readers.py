@@ -350,3 +350,60 @@ def test_a_checker_given_none_names_itself_and_the_function_it_checks(checker, n
     assert (
         str(caught.value) == f"{checker.__name__} checks a function, e.g. {checker.__name__}({name}); it was given None"
     )
+
+
+# --- lesson 03's pair of counts, and the mistakes read from one number of it ----------------------------------------
+
+
+def test_the_counts_pair_is_named_dense_then_conv_and_written_with_separators():
+    assert refusal(counts.Counts(), 5) == "a single number, 5: return both numbers as a pair: (dense, conv)"
+    assert refusal(counts.Counts(), (1, 2, 3)) == "a tuple of 3 values, (1, 2, 3): (dense, conv) has two numbers"
+    assert refusal(counts.Counts(), [12.0, 3]) == (
+        "floats, (12.0, 3): parameter counts are whole numbers, ints; `/` always gives a float (even 12 / 4 is "
+        "3.0): use `//`, or multiply and add only"
+    )
+    assert counts.Counts().read([np.int64(3), 4]) == (3, 4)
+    assert counts.Counts().show((1234567, 84)) == "(1,234,567, 84)"
+    assert counts.Counts().show((1234567, 84), precise=True) == "(1,234,567, 84)"
+
+
+def test_a_count_mistake_is_read_from_its_own_number_of_the_pair_only():
+    case = {"height": 2, "width": 3, "in_channels": 4, "out_channels": 5, "kernel_size": 1}
+    seen = []
+
+    def formula(i, o, h, w, k):
+        seen.append((i, o, h, w, k))
+        return 999
+
+    dense, conv = counts._dense(formula), counts._conv(formula)
+    expected = (10, 20)
+    assert dense(case, (999, 20), expected) and not dense(case, (10, 999), expected)
+    assert conv(case, (10, 999), expected) and not conv(case, (999, 20), expected)
+    assert not dense(case, (998, 20), expected) and not conv(case, (10, 998), expected)  # wrong, another way
+    assert seen and set(seen) == {(4, 5, 2, 3, 1)}
+    # a right number is no mistake, even where the formula gives it too
+    assert not counts._dense(lambda i, o, h, w, k: 10)(case, (10, 20), expected)
+    assert not counts._conv(lambda i, o, h, w, k: 20)(case, (10, 20), expected)
+
+
+def test_only_a_real_number_can_be_a_padding_given_as_one_number():
+    assert sizes._is_number(3) and sizes._is_number(2.5)
+    assert not sizes._is_number(True) and not sizes._is_number("3") and not sizes._is_number(None)
+    assert not sizes._is_number((1, 2))
+
+
+def test_the_forward_windows_over_each_input_position():
+    def windows(size, kernel_size, stride):  # by hand: the starts 0, stride, ... while a window fits
+        count = [0] * size
+        start = 0
+        while start + kernel_size <= size:
+            for i in range(start, start + kernel_size):
+                count[i] += 1
+            start += stride
+        return count
+
+    for size, kernel_size, stride in [(3, 3, 1), (4, 4, 2), (5, 3, 1), (7, 2, 3), (6, 1, 2), (1, 1, 1)]:
+        got = backward._forward_windows(size, kernel_size, stride)
+        assert got.dtype == torch.float64 and got.tolist() == windows(size, kernel_size, stride)
+    assert backward._forward_windows(3, 3, 1).tolist() == [1.0, 1.0, 1.0], "a kernel as long as the input: one window"
+    assert backward._forward_windows(2, 3, 1) is None
