@@ -12,7 +12,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from cnn_lessons.exercises import backward, blocks, counts, losses, signals, sizes, training
+from cnn_lessons.exercises import backward, blocks, core, counts, losses, signals, sizes, training
 from cnn_lessons.exercises.answers import Number, Pair, Unreadable, Values, Whole
 from cnn_lessons.exercises.core import ExerciseFailed
 
@@ -407,3 +407,47 @@ def test_the_forward_windows_over_each_input_position():
         assert got.dtype == torch.float64 and got.tolist() == windows(size, kernel_size, stride)
     assert backward._forward_windows(3, 3, 1).tolist() == [1.0, 1.0, 1.0], "a kernel as long as the input: one window"
     assert backward._forward_windows(2, 3, 1) is None
+
+
+# --- the core's small parts ---------------------------------------------------------------------------------------
+
+
+def test_the_time_limits_watchdog_ends_with_its_block():
+    with core.TimeLimit(5) as limit:
+        assert limit.call(lambda a, b: a + b, (2, 3)) == 5
+        watchdog = limit._thread
+        assert watchdog.is_alive()
+    watchdog.join(timeout=5)
+    assert not watchdog.is_alive(), "a watchdog left waiting for a call that never comes"
+
+
+def test_an_argument_counts_as_changed_when_its_kind_changes_or_it_cannot_be_compared():
+    assert core._same([1, 2], [1, 2]) and core._same(torch.tensor([1.0]), torch.tensor([1.0]))
+    assert not core._same([1, 2], [torch.tensor(1), 2]), "a number replaced by a tensor of it"
+    assert not core._same(torch.tensor(1.0), 1.0) and not core._same(1.0, torch.tensor(1.0))
+    assert not core._same([1], np.array([1])) and not core._same(np.array([1]), [1])
+    assert not core._same([1, 2], (1, 2))
+
+    class Uncomparable:
+        def __eq__(self, other):
+            raise TypeError("no comparing")
+
+    assert not core._same(Uncomparable(), Uncomparable())
+
+
+def test_a_case_shows_a_0d_tensor_as_its_number():
+    assert core.show_case({"p": torch.tensor(0.5), "k": torch.tensor([1, 2]), "n": 3}) == "p=0.5, k=[1, 2], n=3"
+
+
+def test_the_mistake_that_explains_every_answer_is_named_before_one_that_explains_the_first():
+    raw_only = core.Mistake("that is text", raw=lambda case, value, expected: isinstance(value, str))
+    first_only = core.Mistake("only the first", gives=lambda n: 1 if n == 1 else -5)
+    every = core.Mistake("you forgot to double", gives=lambda n: n)
+    exercise = core.Exercise(
+        "double", [{"n": n} for n in (1, 2, 3)], lambda n: 2 * n, Whole(), "double it.", (raw_only, first_only, every)
+    )
+    with pytest.raises(ExerciseFailed) as caught:
+        core.check_function(exercise, lambda n: n, "check_double", time_limit=2)
+    assert str(caught.value) == (
+        "for n=1: expected 2, got 1 (3 of 3 cases wrong, off by -1). Hint: you forgot to double."
+    )
