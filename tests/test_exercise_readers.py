@@ -451,3 +451,32 @@ def test_the_mistake_that_explains_every_answer_is_named_before_one_that_explain
     assert str(caught.value) == (
         "for n=1: expected 2, got 1 (3 of 3 cases wrong, off by -1). Hint: you forgot to double."
     )
+
+
+# --- lesson 03's cross-entropy: the shifted log-sum-exp and the float32 test ------------------------------------------
+
+
+def test_a_log_sum_exp_shifted_by_each_rows_maximum_and_added_back_is_cross_entropy():
+    logits = torch.tensor([[1000.0, 0.0, -5.0], [10.0, 1010.0, 1000.0]], dtype=torch.float64)
+    labels = torch.tensor([0, 2])
+    rows = logits.max(dim=1, keepdim=True).values
+    torch.testing.assert_close(losses._shifted_by(logits, labels, rows), F.cross_entropy(logits, labels))
+    # by hand: row 0 is right by far (loss about exp(-1000)); row 1 misses by 10 (loss 10 + log(1 + exp(-10)))
+    torch.testing.assert_close(
+        losses._shifted_by(logits, labels, rows), torch.tensor((0.0 + 10 + np.log1p(np.exp(-10))) / 2).double()
+    )
+    # not added back: each row's loss is its maximum too small, 1000 and 1010 - 10
+    no_back = losses._shifted_by(logits, labels, rows, add_back=False)
+    torch.testing.assert_close(no_back, torch.tensor((-1000 + (10 + np.log1p(np.exp(-10)) - 1010)) / 2).double())
+
+
+def test_float32_rounding_is_an_error_within_a_ten_thousandth_of_the_loss_or_of_1():
+    case = {}
+    near = losses._float32_rounding
+    assert near(case, torch.tensor(1000.09, dtype=torch.float64), torch.tensor(1000.0, dtype=torch.float64))
+    assert not near(case, torch.tensor(1000.11, dtype=torch.float64), torch.tensor(1000.0, dtype=torch.float64))
+    # below 1 the bound is 1e-4 itself, reached exactly here
+    assert near(case, torch.tensor(1e-4, dtype=torch.float64), torch.tensor(0.0, dtype=torch.float64))
+    assert not near(case, torch.tensor(0.5 + 1.5e-4, dtype=torch.float64), torch.tensor(0.5, dtype=torch.float64))
+    assert not near(case, torch.tensor(float("inf")), torch.tensor(1.0, dtype=torch.float64))
+    assert not near(case, torch.tensor([1.0, 1.0], dtype=torch.float64), torch.tensor(1.0, dtype=torch.float64))
