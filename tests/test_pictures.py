@@ -424,3 +424,31 @@ def test_channel_mosaic_takes_the_smallest_tile_and_gap_and_one_pixel_gaps_by_de
         assert str(caught.value) == (
             f"min_tile must be at least 1 and gap at least 0, got min_tile={min_tile}, gap={gap}"
         )
+
+
+def test_output_size_formula_resolves_a_named_padding_with_the_dilation():
+    # 'same' keeps the size whatever the dilation: d(k - 1) = 2 * 2 = 4 padded values, 2 each side
+    formula = conv_arithmetic.output_size_formula(7, 3, padding="same", dilation=2)
+    assert formula.endswith(
+        f"\u230a(7 + 2{TIMES}2 {MINUS} 2{TIMES}(3{MINUS}1) {MINUS} 1)/1\u230b + 1 = \u230a6/1\u230b + 1 = 7"
+    )
+    assert nn.Conv1d(1, 1, 3, padding="same", dilation=2)(torch.zeros(1, 1, 7)).shape[-1] == 7
+
+
+def test_the_activation_summarys_factor_per_layer_is_a_root_not_a_ratio():
+    from cnn_lessons.explorers import activations
+
+    picture = activations.ActivationPicture(
+        depth=4,
+        init="He (2/fan_in)",
+        batch_norm=False,
+        nonlinearity="ReLU",
+        fan_in=144,
+        weight_variance=2 / 144,
+        variance_formula="2/fan_in",
+        measured_variance=0.0141,
+        activation_std=(1.0, 2.0, 4.0, 8.0),  # doubling at each of the 3 steps: 8 ** (1/3) = 2
+        gradient_std=(1.0, 1.0, 1.0, 1.0),
+        histograms=(),
+    )
+    assert "after layer 4 (\u00d72.00 per layer)" in activations.activation_summary(picture)
