@@ -122,6 +122,10 @@ def test_pair_refuses_with_what_to_do(value, message):
 
 def test_pair_names_left_and_right_by_default_and_reads_shows_compares():
     assert refusal(Pair(), None) == "None: return a pair (left, right)"
+    assert refusal(Pair(), (1, None)) == (
+        "a tuple of 2 values, (1, None): each number of (left, right) must be an int (None: return a count or a "
+        "size, one int)"
+    )
     value = Pair().read([np.int64(1), 2])
     assert value == (1, 2) and type(value) is tuple and all(type(v) is int for v in value)
     assert Pair().show([1, 2]) == "(1, 2)"
@@ -159,6 +163,8 @@ def test_values_name_what_is_not_a_number():
 def test_values_read_nested_lists_of_tensors_arrays_and_numbers_as_float64():
     got = Values().read([[1, 2], np.array([3, 4]), (torch.tensor(5), 6.5)])
     assert got.dtype == torch.float64 and got.tolist() == [[1.0, 2.0], [3.0, 4.0], [5.0, 6.5]]
+    got = Values().read([torch.tensor([1.5]), np.array([2]), 3])  # one-element tensors and arrays among numbers
+    assert got.dtype == torch.float64 and got.tolist() == [1.5, 2.0, 3.0]
     got = Values().read(np.array([1, 2], dtype=np.int32))
     assert got.dtype == torch.float64 and got.tolist() == [1.0, 2.0]
     got = Values().read(torch.tensor([1.5], dtype=torch.float32, requires_grad=True))
@@ -437,6 +443,13 @@ def test_an_argument_counts_as_changed_when_its_kind_changes_or_it_cannot_be_com
 
 def test_a_case_shows_a_0d_tensor_as_its_number():
     assert core.show_case({"p": torch.tensor(0.5), "k": torch.tensor([1, 2]), "n": 3}) == "p=0.5, k=[1, 2], n=3"
+
+
+def test_two_cases_are_counted_like_more():
+    exercise = core.Exercise("double", [{"n": 1}, {"n": 2}], lambda n: 2 * n, Whole(), "double it.")
+    with pytest.raises(ExerciseFailed) as caught:
+        core.check_function(exercise, lambda n: 2 * n + 1, "check_double", time_limit=2)
+    assert str(caught.value) == "for n=1: expected 2, got 3 (2 of 2 cases wrong, off by +1). Hint: double it."
 
 
 def test_the_mistake_that_explains_every_answer_is_named_before_one_that_explains_the_first():
