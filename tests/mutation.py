@@ -17,6 +17,10 @@ results: a plain rerun tries the mutants without a verdict (new or changed funct
 
 ``--sample N`` tries only N mutants per target, spread evenly over mutmut's list (for a quick estimate). With
 ``--sample`` or ``--again`` the line counts the mutants tried in that run.
+
+Add a target's new tests to one of its existing test files: a new file (one more match of its globs) changes the
+list of test files mutmut is given, and mutmut then forgets every verdict of that target (a full run follows,
+hours for ``exercises``). New tests in an existing file only make mutmut collect their coverage.
 """
 
 from __future__ import annotations
