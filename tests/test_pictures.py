@@ -452,3 +452,17 @@ def test_the_activation_summarys_factor_per_layer_is_a_root_not_a_ratio():
         histograms=(),
     )
     assert "after layer 4 (\u00d72.00 per layer)" in activations.activation_summary(picture)
+
+
+def test_a_convolution_without_output_reaches_no_position():
+    picture = conv_arithmetic.conv_picture(1, 2, 5)  # a 5-wide kernel over 2 values: no window fits
+    assert picture.output_size is None
+    assert picture.reached.dtype == torch.bool and picture.reached.tolist() == [False] * picture.padded_size
+
+
+def test_a_kernel_picture_that_could_be_computed_has_no_problem_text():
+    from cnn_lessons.explorers import kernel_picker
+
+    photo = torch.linspace(0.0, 1.0, 64).reshape(8, 8)
+    picture = kernel_picker.kernel_picture(photo, [[0.0, 1.0, 0.0], [1.0, -4.0, 1.0], [0.0, 1.0, 0.0]])
+    assert picture.problem == ""
