@@ -15,6 +15,7 @@ results: a plain rerun tries the mutants without a verdict (new or changed funct
 
     python tests/mutation.py [arithmetic ops exercises pictures] [--max-children N] [--sample N] [--again] [--clean]
 
+``--report`` runs nothing and prints the line for the verdicts the folder holds (after a run stopped half way).
 ``--sample N`` tries only N mutants per target, spread evenly over mutmut's list (for a quick estimate). With
 ``--sample`` or ``--again`` the line counts the mutants tried in that run.
 
@@ -124,10 +125,14 @@ def results(folder: Path, globs: list[str]) -> dict[str, str]:
     return verdicts
 
 
-def run(target: str, max_children: int, sample: int | None, quiet: bool, again: bool = False) -> str:
-    """Run mutmut on one target and return its summary line."""
+def run(
+    target: str, max_children: int, sample: int | None, quiet: bool, again: bool = False, report: bool = False
+) -> str:
+    """Run mutmut on one target and return its summary line (``report``: only read the verdicts it has)."""
     folder = prepare(target)
     globs = mutant_globs(target)
+    if report:
+        return summary(target, results(folder, globs), quiet)
     env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONHASHSEED": "0"}
     command = [MUTMUT, "run", "--max-children", str(max_children)]
     if sample or again:
@@ -141,17 +146,22 @@ def run(target: str, max_children: int, sample: int | None, quiet: bool, again: 
     log = folder / "mutmut.log"
     with log.open("w") as output:
         subprocess.run([*command, *globs], cwd=folder, env=env, stdout=output, stderr=subprocess.STDOUT, check=True)
-    verdicts = results(folder, globs)
+    return summary(target, results(folder, globs), quiet)
+
+
+def summary(target: str, verdicts: dict[str, str], quiet: bool) -> str:
+    """The summary line over the mutants with a verdict (survivors printed under it unless ``quiet``)."""
     count = {kind: sum(v == kind for v in verdicts.values()) for kind in ("killed", "survived", "no tests", "timeout")}
     tried = sum(count.values()) + sum(v == "suspicious" for v in verdicts.values())
     score = 100 * (count["killed"] + count["timeout"]) / max(tried, 1)
+    untried = sum(v == "not checked" for v in verdicts.values())
     line = (
         f"mutation module={target} killed={count['killed']} survived={count['survived']} "
         f"no_tests={count['no tests']} timeout={count['timeout']} score={score:.1f}%"
-    )
+    ) + (f" (not yet tried: {untried})" if untried else "")
     if not quiet:
         for name, verdict in sorted(verdicts.items()):
-            if verdict not in ("killed", "timeout"):
+            if verdict not in ("killed", "timeout", "not checked"):
                 print(f"    {verdict}: {name}")
     return line
 
@@ -165,6 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quiet", action="store_true", help="print the summary lines only")
     parser.add_argument("--clean", action="store_true", help="forget earlier results first")
     parser.add_argument("--again", action="store_true", help="try again only the mutants that survived last time")
+    parser.add_argument("--report", action="store_true", help="run nothing: the summary of the verdicts so far")
     args = parser.parse_args(argv)
     unknown = sorted(set(args.targets) - set(TARGETS))
     if unknown:
@@ -173,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
     for target in args.targets or list(TARGETS):
         if args.clean:
             shutil.rmtree(WORK / target / "mutants", ignore_errors=True)
-        lines.append(run(target, args.max_children, args.sample, args.quiet, args.again))
+        lines.append(run(target, args.max_children, args.sample, args.quiet, args.again, args.report))
         print(lines[-1], flush=True)
     return 0
 
