@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 
 import pytest
-from harness import launch_chromium, new_context, require_browser, running_lab
+from harness import LessonPages, launch_chromium, new_context, require_browser, running_lab
 
 
 @pytest.fixture(scope="session")
@@ -39,6 +39,15 @@ def context(browser, lab):
     """A fresh browser context per test; the test's kernels are shut down afterwards (without waiting)."""
     ctx = new_context(browser)
     yield ctx
+    ctx.close()
+    lab.shut_down_kernels(wait=False)
+
+
+@pytest.fixture(scope="module")
+def lesson_pages(browser, lab):
+    """One JupyterLab page for a module's lessons, each opened in place of the last (harness.LessonPages)."""
+    ctx = new_context(browser)
+    yield LessonPages(ctx, lab)
     ctx.close()
     lab.shut_down_kernels(wait=False)
 

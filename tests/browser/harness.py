@@ -34,6 +34,7 @@ import tempfile
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -332,6 +333,9 @@ _JS_READY = r"""(n) => {
     .some(e => /\|\s*Idle$/.test(e.textContent.trim()));
 }"""
 
+_JS_SAVED = "() => !document.querySelector('.jp-NotebookPanel.jp-mod-dirty, .lm-TabBar-tab.jp-mod-dirty')"
+_JS_CLOSED = "() => !document.querySelector('.jp-NotebookPanel') && !document.querySelector('.jp-Dialog')"
+
 _JS_PROMPTS = r"""() => [...document.querySelectorAll('.jp-NotebookPanel .jp-Notebook .jp-CodeCell')]
   .map(c => (c.querySelector('.jp-InputPrompt') || {textContent: ''}).textContent.trim())"""
 
@@ -437,10 +441,31 @@ class NotebookPage:
         self._wait(_JS_READY, self.notebook.cells, PAGE_TIMEOUT_MS, "the notebook to load with an idle kernel")
         return self
 
+    def open_next(self, notebook: NotebookCopy) -> NotebookPage:
+        """Close this notebook (saved first, so closing asks nothing) and open ``notebook`` in the same
+        JupyterLab, the way a user does (File > Open from Path...): a second start of JupyterLab would cost the
+        browser about 8 s of CPU. The closed notebook's kernel is shut down (without waiting), the next one's
+        starts fresh."""
+        self._menu("File", "docmanager:save")
+        self._wait(_JS_SAVED, None, PAGE_TIMEOUT_MS, "the notebook to be saved")
+        self._menu("File", "application:close-all")
+        self._wait(_JS_CLOSED, None, PAGE_TIMEOUT_MS, "the notebook to close")
+        self.lab.shut_down_kernels(wait=False)  # the closed notebook's (the next one's has not started yet)
+        self.notebook, self.page_errors = notebook, []
+        self._menu("File", "filebrowser:open-path")
+        self.page.locator(".jp-Dialog input").fill(notebook.name)
+        self.page.keyboard.press("Enter")
+        self._wait(_JS_READY, notebook.cells, PAGE_TIMEOUT_MS, "the next notebook to open with an idle kernel")
+        return self
+
+    def _menu(self, menu: str, command: str) -> None:
+        """Click ``menu`` in the menu bar, then its item that runs ``command`` (a JupyterLab command id)."""
+        self.page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(rf"^{menu}$")).click()
+        self.page.locator(f'.lm-Menu-item[data-command="{command}"]').click()
+
     def run_all(self) -> None:
         """Run > Run All Cells, then wait until the kernel is idle and every code cell has its count."""
-        self.page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
-        self.page.locator('.lm-Menu-item[data-command="runmenu:run-all"]').click()
+        self._menu("Run", "runmenu:run-all")
         self._wait(_JS_RUN_FINISHED, self.notebook.code_cells, RUN_ALL_TIMEOUT_MS, "Run All Cells to finish")
 
     def prompts(self) -> list[str]:
@@ -497,6 +522,30 @@ class NotebookPage:
 
     def close(self) -> None:
         self.page.close()
+
+
+class LessonPages:
+    """Notebooks checked one after another in one JupyterLab page: the first opened by its URL, each next one in
+    place of the last (:meth:`NotebookPage.open_next`). After a failure the next notebook gets a fresh page."""
+
+    def __init__(self, context, lab: Lab):
+        self.context, self.lab = context, lab
+        self.page: NotebookPage | None = None
+
+    @contextlib.contextmanager
+    def open(self, notebook: NotebookCopy) -> Iterator[NotebookPage]:
+        try:
+            if self.page is None:
+                self.page = NotebookPage(self.context, self.lab, notebook).open()
+            else:
+                self.page.open_next(notebook)
+            yield self.page
+        except BaseException:
+            if self.page is not None:
+                self.page.close()
+            self.page = None
+            self.lab.shut_down_kernels(wait=False)
+            raise
 
 
 def main_control(explorer):

@@ -1,8 +1,9 @@
 """Every lesson, run in a real browser: JupyterLab + headless Chromium, cells run from the Run menu and every
 explorer moved with the keyboard.
 
-For each notebook in ``notebooks/`` (found by glob): open a copy in a fresh browser context and workspace, Run
-All Cells, wait until the kernel is idle and every code cell has its execution count, and check that no
+For each notebook in ``notebooks/`` (found by glob): open a copy (the first of a module by its URL in a fresh
+browser context and workspace, each next one in the same page from File > Open from Path..., after the last is
+saved and closed: JupyterLab starts once per module), Run All Cells, wait until the kernel is idle and every code cell has its execution count, and check that no
 output is an error (tracebacks, error text on stderr, "Error displaying widget") and that every explorer
 paints its ipympl canvas, and that axe-core finds no serious or critical accessibility violation in what the
 lesson renders. Then reach each explorer's main control with the Tab key and change it with the keyboard (a
@@ -67,7 +68,6 @@ def test_chromium_is_available():
 
 
 def _run(page: NotebookPage) -> None:
-    page.open()
     page.run_all()
     errors = page.errors()
     assert not errors, f"{page.notebook.stem}: error output after Run All Cells:\n" + "\n\n".join(errors)
@@ -119,14 +119,20 @@ def _check_accessibility(page: NotebookPage) -> None:
 
 
 @pytest.mark.parametrize("source", HALVES[0], ids=[p.stem for p in HALVES[0]])
-def test_lesson_runs_in_jupyterlab_and_its_explorers_respond(source, lab, context, screenshots):
-    check_lesson(source, lab, context, screenshots)
+def test_lesson_runs_in_jupyterlab_and_its_explorers_respond(source, lab, lesson_pages, screenshots):
+    check_lesson(source, lab, lesson_pages, screenshots)
 
 
-def check_lesson(source, lab, context, screenshots) -> None:
-    """Run All in JupyterLab, every explorer painted and moved by keyboard, no error, log entry or axe finding."""
+def check_lesson(source, lab, pages, screenshots) -> None:
+    """Run All in JupyterLab, every explorer painted and moved by keyboard, no error, log entry or axe finding.
+    The lessons of a module share one JupyterLab page (``pages``), each opened in place of the last."""
     notebook = copy_notebook(source, lab.root)  # a copy: nothing the browser does reaches notebooks/
-    page = NotebookPage(context, lab, notebook)
+    with pages.open(notebook) as page:
+        _check(page, screenshots)
+
+
+def _check(page: NotebookPage, screenshots) -> None:
+    notebook = page.notebook
     _run(page)
 
     explorers = page.explorers()
@@ -168,8 +174,7 @@ def test_the_checks_see_errors(lab, context):
             "print('never runs')",
         ],
     )
-    page = NotebookPage(context, lab, notebook)
-    page.open()
+    page = NotebookPage(context, lab, notebook).open()
     page.run_all()
     assert any("ZeroDivisionError" in e and "Traceback" in e for e in page.errors())
     assert page.unexecuted_cells() == [3]

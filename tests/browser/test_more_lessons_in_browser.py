@@ -15,5 +15,5 @@ def test_the_two_halves_hold_every_lesson_once():
 
 
 @pytest.mark.parametrize("source", HALVES[1], ids=[p.stem for p in HALVES[1]])
-def test_lesson_runs_in_jupyterlab_and_its_explorers_respond(source, lab, context, screenshots):
-    check_lesson(source, lab, context, screenshots)
+def test_lesson_runs_in_jupyterlab_and_its_explorers_respond(source, lab, lesson_pages, screenshots):
+    check_lesson(source, lab, lesson_pages, screenshots)
