@@ -1,6 +1,10 @@
-"""The answer readers' refusals word for word, their tolerances at the edge, and the mistake models of lesson 06's
-batch norm checked against batch norm computed another way (numpy, or torch's own instance and layer norm), and
-every checker's message for None, naming the checker and the lesson's function."""
+"""The exercises' small parts, each against what it should do: the answer readers' refusals word for word and
+their tolerances at the edge, the mistake models (lesson 06's batch norm against batch norm computed another way,
+numpy or torch's instance and layer norm; lesson 03's count mistakes and shifted log-sum-exp), every checker's
+message for None, and the core's pieces (the watchdog thread, a changed argument, the order mistakes are named in).
+
+Functions that run when the package is imported (the mistake models) are called here again: mutmut switches a
+mutant on only after the import."""
 
 from __future__ import annotations
 
