@@ -143,10 +143,17 @@ def run(
         if again:  # the mutants that outlived the tests last time, tried against the tests as they are now
             names = [name for name in names if verdicts[name] in ("survived", "no tests", "suspicious")]
         globs = names[:: max(1, len(names) // sample)][:sample] if sample else names
+    elif globs:  # mutmut retries every mutant it is given by name: given the untried ones only, it tries those
+        verdicts = results(folder, globs) if (folder / "mutants").exists() else {}
+        untried = sorted(name for name, verdict in verdicts.items() if verdict == "not checked")
+        globs = untried if verdicts else globs
+        if verdicts and not untried:
+            return summary(target, verdicts, quiet)
     log = folder / "mutmut.log"
     with log.open("w") as output:
         subprocess.run([*command, *globs], cwd=folder, env=env, stdout=output, stderr=subprocess.STDOUT, check=True)
-    return summary(target, results(folder, globs), quiet)
+    tried = globs if sample or again else mutant_globs(target)  # a plain run: the line covers every mutant
+    return summary(target, results(folder, tried), quiet)
 
 
 def summary(target: str, verdicts: dict[str, str], quiet: bool) -> str:
