@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import decimal
 import fractions
+import time
 
 import numpy as np
 import pytest
@@ -429,6 +430,22 @@ def test_the_time_limits_watchdog_ends_with_its_block():
         assert watchdog.is_alive()
     watchdog.join(timeout=5)
     assert not watchdog.is_alive(), "a watchdog left waiting for a call that never comes"
+
+
+def test_the_time_limit_is_raised_again_after_the_student_catches_it_once():
+    def catches_once(signal, kernel):
+        try:
+            while True:
+                pass
+        except BaseException:  # even a bare except: the watchdog raises again 0.2 s later
+            pass
+        while True:
+            pass
+
+    start = time.monotonic()
+    with pytest.raises(ExerciseFailed, match=r"did not return within 0\.2 s"):
+        signals.check_correlate1d(catches_once, time_limit=0.2)
+    assert time.monotonic() - start < 10
 
 
 def test_an_argument_counts_as_changed_when_its_kind_changes_or_it_cannot_be_compared():
