@@ -2,15 +2,16 @@
 explorer moved with the keyboard.
 
 For each notebook in ``notebooks/`` (found by glob): open a copy (the first of a module by its URL in a fresh
-browser context and workspace, each next one in the same page from File > Open from Path..., after the last is
-saved and closed: JupyterLab starts once per module), Run All Cells, wait until the kernel is idle and every code cell has its execution count, and check that no
-output is an error (tracebacks, error text on stderr, "Error displaying widget") and that every explorer
-paints its ipympl canvas, and that axe-core finds no serious or critical accessibility violation in what the
-lesson renders. Then reach each explorer's main control with the Tab key and change it with the keyboard (a
-slider with an arrow key, a dropdown with Space, an arrow and Enter): the readout must show the new value, the
-canvas pixels must change, and nothing may land in JupyterLab's log console (where errors raised in widget
-callbacks go). A screenshot of each explorer is saved as ``<notebook-stem>-<explorer-index>.png`` where the
-``screenshots`` fixture says (a temporary folder; ``make screenshots`` refreshes assets/screenshots).
+browser context and workspace, each next one in the same page from File > Open from Path..., after the last is saved
+and closed: JupyterLab starts once per module), Run All Cells, wait until the kernel is idle and every code cell has
+its execution count, and check that no output is an error (tracebacks, error text on stderr, "Error displaying
+widget") and that every explorer paints its ipympl canvas, and that axe-core finds no serious or critical
+accessibility violation in what the lesson renders. Then reach each explorer's main control with the Tab key and
+change it with the keyboard (a slider with an arrow key, a dropdown with Space, an arrow and Enter): the readout
+must show the new value, the canvas pixels must change, and nothing may land in JupyterLab's log console (where
+errors raised in widget callbacks go). A screenshot of each explorer is saved as
+``<notebook-stem>-<explorer-index>.png`` where the ``screenshots`` fixture says (a temporary folder; ``make
+screenshots`` refreshes assets/screenshots).
 
 All waits are readiness conditions with generous timeouts (2 shared cores), never fixed sleeps. This module
 runs the odd-numbered lessons, ``test_more_lessons_in_browser.py`` the others with the same check: ``--dist
