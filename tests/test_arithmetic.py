@@ -301,6 +301,19 @@ def test_receptive_field_of_a_residual_block_counts_the_convolution_path():
     assert receptive_field(nn.Sequential(Residual(), Residual())) == 9  # 1 + 4 * 2
 
 
+def test_receptive_field_of_an_input_centred_by_a_buffer_is_its_convolution_s():
+    class Centred(nn.Module):  # x - mean, a buffer, before the first window: the buffer widens nothing
+        def __init__(self):
+            super().__init__()
+            self.register_buffer("mean", torch.zeros(1, 1, 1, 1))
+            self.conv = nn.Conv2d(1, 1, 3)
+
+        def forward(self, x):
+            return self.conv(x - self.mean)
+
+    assert receptive_field(Centred()) == receptive_field(nn.Conv2d(1, 1, 3)) == 3
+
+
 def test_multiply_adds_by_hand():
     # conv 1->2, 3x3 on 8x8 with padding 1: 2*8*8 outputs, 1*9 each; linear 2->3 after pooling: 3 outputs, 2 each
     model = nn.Sequential(nn.Conv2d(1, 2, 3, padding=1), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(2, 3))
@@ -353,6 +366,17 @@ def test_multiply_adds_says_to_drop_a_batch_axis():
     assert "takes one input (C, H, W) or a batch (N, C, H, W), 3 or 4 axes, but gets 5 axes" in message
     assert message.endswith("without the batch axis: drop the leading 1, input_size=(3, 224, 224).")
     assert multiply_adds(alexnet, (3, 224, 224)) > 0  # what the message suggests works
+
+
+def test_multiply_adds_explains_an_extra_axis_that_is_not_a_batch_of_one():
+    conv = nn.Sequential(nn.Conv2d(3, 8, 3))
+    with pytest.raises(ValueError) as caught:
+        multiply_adds(conv, (2, 3, 32, 32))  # two inputs, not one: no advice about a leading 1, nor about sizes
+    assert str(caught.value) == (
+        "the model (Sequential) cannot take input_size=(2, 3, 32, 32): layer 0 (Conv2d(3, 8, kernel_size=(3, 3), "
+        "stride=(1, 1))) takes one input (C, H, W) or a batch (N, C, H, W), 3 or 4 axes, but gets 5 axes, shape "
+        "(1, 2, 3, 32, 32)."
+    )
 
 
 def test_multiply_adds_names_where_a_small_input_runs_out_and_the_smallest_that_works():
