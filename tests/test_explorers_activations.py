@@ -152,6 +152,11 @@ def test_the_summary_states_the_variance_the_scales_and_the_factor_per_layer():
     assert "(\u00d70.00 per layer)" in summary(2, False, (0.0, 1.0), (1.0, 1.0))
 
 
+def test_the_summarys_factor_per_layer_is_a_root_not_a_ratio():
+    # four layers doubling at each of the 3 steps: 8 ** (1/3) = 2 (a ratio would say 8, a root over 4 layers 1.68)
+    assert "after layer 4 (\u00d72.00 per layer)" in summary(4, False, (1.0, 2.0, 4.0, 8.0), (1.0,) * 4)
+
+
 def test_histograms_are_shares_of_every_value():
     picture = activation_picture(5, "He (2/fan_in)", False, "ReLU")
     edges = torch.tensor(activations.HISTOGRAM_EDGES)

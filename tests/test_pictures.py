@@ -435,25 +435,6 @@ def test_output_size_formula_resolves_a_named_padding_with_the_dilation():
     assert nn.Conv1d(1, 1, 3, padding="same", dilation=2)(torch.zeros(1, 1, 7)).shape[-1] == 7
 
 
-def test_the_activation_summarys_factor_per_layer_is_a_root_not_a_ratio():
-    from cnn_lessons.explorers import activations
-
-    picture = activations.ActivationPicture(
-        depth=4,
-        init="He (2/fan_in)",
-        batch_norm=False,
-        nonlinearity="ReLU",
-        fan_in=144,
-        weight_variance=2 / 144,
-        variance_formula="2/fan_in",
-        measured_variance=0.0141,
-        activation_std=(1.0, 2.0, 4.0, 8.0),  # doubling at each of the 3 steps: 8 ** (1/3) = 2
-        gradient_std=(1.0, 1.0, 1.0, 1.0),
-        histograms=(),
-    )
-    assert "after layer 4 (\u00d72.00 per layer)" in activations.activation_summary(picture)
-
-
 def test_a_convolution_without_output_reaches_no_position():
     picture = conv_arithmetic.conv_picture(1, 2, 5)  # a 5-wide kernel over 2 values: no window fits
     assert picture.output_size is None
