@@ -411,8 +411,6 @@ def tour_controls(page: harness.NotebookPage, explorer, steps: int) -> dict[str,
     slider when the output has one cell) is skipped: it cannot change."""
     by_kind: dict[str, list[float]] = {}
     for kind, control in controls(explorer):
-        if not _enabled(control):
-            continue
         target = Target(page, explorer, "canvas", control, kind)
         for step in range(1 + steps):
             if not _enabled(control) or target.low == target.high:
