@@ -87,8 +87,13 @@ if os.geteuid() == 0:
 # a 2-core machine starting several servers at once is slow: allow it time rather than fail the spawn
 c.Spawner.start_timeout = 180
 c.Spawner.http_timeout = 180
-# one math thread per kernel: students share the cores, and more threads per kernel only add contention
-c.Spawner.environment = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+# one math thread per kernel: students share the cores, and more threads per kernel only add contention;
+# JupyterLab's settings for the lessons (jupyter-config/README.md), as `cnn-lessons lab` gives them
+c.Spawner.environment = {
+    "OMP_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "JUPYTER_CONFIG_PATH": str(REPO / "jupyter-config"),
+}
 
 # --- per-user limits (measured with benchmarks/classroom.py; README, "Running a class") ------------------------
 # SimpleLocalProcessSpawner does not enforce these; The Littlest JupyterHub (systemd) and Kubernetes do.

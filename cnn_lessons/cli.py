@@ -1,6 +1,7 @@
 """The ``cnn-lessons`` command: start the lessons and prepare a class.
 
-- ``cnn-lessons lab``: JupyterLab on the lessons, bound to 127.0.0.1 with token authentication on.
+- ``cnn-lessons lab``: JupyterLab on the lessons, bound to 127.0.0.1 with token authentication on, with the lessons'
+  JupyterLab settings (``jupyter-config/``).
 - ``cnn-lessons student-copy OUT``: the lessons with solutions replaced by starters and outputs cleared
   (``--branch student``: committed to that branch of the current git repository instead, working tree untouched).
 - ``cnn-lessons hub-link HUB_URL [--repo URL] [--branch B]``: the nbgitpuller link that opens the lessons on a
@@ -33,6 +34,8 @@ LESSONS_DIR = Path(__file__).resolve().parent.parent / "notebooks"
 FIGURES_DIR = LESSONS_DIR.parent / "assets" / "figures"
 ANIMATIONS_DIR = LESSONS_DIR.parent / "assets" / "animations"
 SLIDES_DIR = LESSONS_DIR.parent / "build" / "slides"
+LAB_CONFIG_DIR = LESSONS_DIR.parent / "jupyter-config"
+"""JupyterLab settings for the lessons (its README says which and why), first on ``JUPYTER_CONFIG_PATH``."""
 
 
 def lab_command(notebook_dir: Path, ip: str = "127.0.0.1", port: int | None = None, browser: bool = True):
@@ -50,12 +53,20 @@ def lab_command(notebook_dir: Path, ip: str = "127.0.0.1", port: int | None = No
     return argv
 
 
+def lab_environment(environ=None) -> dict[str, str]:
+    """``environ`` (default: this process's) with :data:`LAB_CONFIG_DIR` first on ``JUPYTER_CONFIG_PATH``."""
+    environ = dict(os.environ if environ is None else environ)
+    paths = [str(LAB_CONFIG_DIR), *filter(None, environ.get("JUPYTER_CONFIG_PATH", "").split(os.pathsep))]
+    environ["JUPYTER_CONFIG_PATH"] = os.pathsep.join(dict.fromkeys(paths))
+    return environ
+
+
 def _lab(args: argparse.Namespace) -> int:
     notebook_dir = Path(args.notebook_dir).resolve()
     if not notebook_dir.is_dir():
         raise UsageError(f"no folder {notebook_dir}; pass --notebook-dir with the lessons' folder")
     argv = lab_command(notebook_dir, args.ip, args.port, browser=not args.no_browser)
-    os.execv(argv[0], argv)
+    os.execve(argv[0], argv, lab_environment())
     return 0  # not reached
 
 

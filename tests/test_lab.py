@@ -1,6 +1,8 @@
 """`make lab` serves the lessons on 127.0.0.1 with token authentication (started here the same way)."""
 
+import json
 import os
+import re
 import secrets
 import socket
 import subprocess
@@ -12,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from cnn_lessons.cli import LESSONS_DIR, build_parser, lab_command
+from cnn_lessons.cli import LAB_CONFIG_DIR, LESSONS_DIR, build_parser, lab_command, lab_environment
 
 
 def _free_port() -> int:
@@ -65,6 +67,9 @@ def test_lab_serves_lessons_with_token_and_refuses_without(lab_server):
     base, token = lab_server
     status, body = _get(f"{base}/lab?token={token}")
     assert status == 200 and "JupyterLab" in body
+    # the lessons' JupyterLab settings (jupyter-config/): the busy tab icon, fetched on every slider step, is off
+    config = json.loads(re.search(r'id="jupyter-config-data" type="application/json">(.*?)</script>', body, re.S)[1])
+    assert "@jupyterlab/application-extension:faviconbusy" in config["disabledExtensions"]
     assert _get(f"{base}/api/status")[0] == 403
     status, _ = _get(f"{base}/lab")
     assert status == 302  # to the login page, never the lab itself
@@ -85,3 +90,13 @@ def test_lab_explains_a_missing_folder(tmp_path, capsys):
 
     assert main(["lab", "--notebook-dir", str(tmp_path / "nowhere")]) == 2
     assert "no folder" in capsys.readouterr().err
+
+
+def test_lab_puts_the_lessons_settings_first_and_keeps_the_others():
+    environ = {"JUPYTER_CONFIG_PATH": os.pathsep.join(["/site/jupyter", str(LAB_CONFIG_DIR)]), "HOME": "/home/x"}
+    changed = lab_environment(environ)
+    assert changed["JUPYTER_CONFIG_PATH"] == os.pathsep.join([str(LAB_CONFIG_DIR), "/site/jupyter"])
+    assert changed["HOME"] == "/home/x" and environ["JUPYTER_CONFIG_PATH"].startswith("/site")  # a copy
+    assert lab_environment({})["JUPYTER_CONFIG_PATH"] == str(LAB_CONFIG_DIR)
+    page_config = json.loads((LAB_CONFIG_DIR / "labconfig" / "page_config.json").read_text())
+    assert page_config == {"disabledExtensions": {"@jupyterlab/application-extension:faviconbusy": True}}

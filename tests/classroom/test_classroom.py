@@ -8,6 +8,8 @@ One student logs in through the hub's REST API, opens the `cnn-lessons hub-link`
 
 from __future__ import annotations
 
+import json
+import re
 import tempfile
 from pathlib import Path
 
@@ -27,6 +29,10 @@ def test_a_student_pulls_the_student_branch_and_runs_a_lesson_in_their_own_serve
         with open_class(Path(work), ["ada", "alan"], servers=["ada"]) as (hub, link, students):
             ada, alan = students["ada"], students["alan"]
             assert ada.open_link(link) == "lab/tree/cnn-lessons/notebooks"  # where JupyterLab opens after the pull
+            # her JupyterLab has the lessons' settings (jupyter-config/), as `cnn-lessons lab` has them
+            lab_page = ada.request("GET", f"{ada.server}/lab").text
+            config = re.search(r'id="jupyter-config-data" type="application/json">(.*?)</script>', lab_page, re.S)
+            assert "@jupyterlab/application-extension:faviconbusy" in json.loads(config[1])["disabledExtensions"]
             pulled = ada.api("GET", "contents/cnn-lessons/notebooks")["content"]
             assert sorted(item["name"] for item in pulled) == [lesson.name for lesson in LESSONS]
             for lesson in LESSONS:  # the student branch: no solutions, no outputs
