@@ -25,7 +25,9 @@ baseline_p50_ms=... speedup=...``), one per explorer and kind (``browser_latency
 n=... p50_ms=... p95_ms=... max_ms=...``) and a last one over all of them (``browser_latency controls=all
 worst_p50_ms=... worst_p95_ms=... met=yes``). Absolute times follow the machine's load (printed).
 
-Run: ``.venv/bin/python benchmarks/browser_latency.py [--steps 20]`` (needs /usr/bin/chromium; ~3 min).
+JupyterLab runs as ``cnn-lessons lab`` starts it for students, with the lessons' settings (``jupyter-config/``).
+
+Run: ``.venv/bin/python benchmarks/browser_latency.py [--steps 20]`` (needs /usr/bin/chromium; ~6 min).
 """
 
 from __future__ import annotations
