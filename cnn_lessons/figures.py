@@ -94,8 +94,8 @@ def correlation_vs_convolution(image=None, kernel=None) -> Figure:
     The outputs come from :func:`cnn_lessons.ops.correlate2d` and :func:`~cnn_lessons.ops.convolve2d`;
     defaults: :data:`LESSON01_IMAGE` and :data:`LESSON01_KERNEL`.
     """
-    image = torch.as_tensor(LESSON01_IMAGE if image is None else image, dtype=torch.float32)
-    kernel = torch.as_tensor(LESSON01_KERNEL if kernel is None else kernel, dtype=torch.float32)
+    image = ops.as_float_tensor(LESSON01_IMAGE if image is None else image, "image", 2).float()
+    kernel = ops.as_float_tensor(LESSON01_KERNEL if kernel is None else kernel, "kernel", 2).float()
     panels = [
         (image, None, "image X"),
         (kernel, drawing.DIVERGING, "kernel W"),
@@ -131,10 +131,9 @@ def conv_arithmetic(
 @_default_style
 def receptive_field(layers, input_size: int, position: int = 0) -> Figure:
     """The receptive-field explorer's picture (lesson 02) for a stack of ``(kernel, stride, dilation)`` layers."""
+    picture = explorers.receptive_field_picture(layers, input_size, position)  # checks the arguments first
     fig = Figure()
-    explorers.ReceptiveFieldView(fig, max_layers=max(len(layers), 1)).update(
-        explorers.receptive_field_picture(layers, input_size, position)
-    )
+    explorers.ReceptiveFieldView(fig, max_layers=max(len(picture.layers), 1)).update(picture)
     return fig
 
 
@@ -299,6 +298,11 @@ def simple_cnn_spec(model: models.SimpleCNN) -> drawing.DiagramSpec:
     ``model.shape_trace()``; an activation is folded into the box of the layer before it. Nothing is written by
     hand: another configuration gives its own diagram.
     """
+    if not isinstance(model, models.SimpleCNN):
+        raise TypeError(
+            f"the diagram reads a models.SimpleCNN (its layers and shape_trace()), got {type(model).__name__}; "
+            "build one with models.SimpleCNN(...)"
+        )
     trace = model.shape_trace()
     modules = dict(model.named_modules())
     n, e = drawing.DiagramNode, drawing.DiagramEdge
@@ -343,6 +347,11 @@ def simple_cnn(model: models.SimpleCNN | None = None) -> Figure:
 @_default_style
 def block_diagram(spec: drawing.DiagramSpec) -> Figure:
     """``spec`` drawn at its natural size (:func:`cnn_lessons.drawing.diagram_size`), filling the figure."""
+    if not isinstance(spec, drawing.DiagramSpec):
+        raise TypeError(
+            f"block_diagram draws a drawing.DiagramSpec, got {type(spec).__name__}; lesson 04's blocks come from "
+            "block_diagrams.BLOCK_DIAGRAMS[name]() and a SimpleCNN's from figures.simple_cnn_spec(model)"
+        )
     fig = Figure(figsize=drawing.diagram_size(spec))
     ax = fig.add_axes((0, 0, 1, 1))
     drawing.draw_block_diagram(ax, spec)

@@ -366,3 +366,41 @@ def test_dense_local_shared_explains_bad_input(matrices, words):
     with pytest.raises(ValueError) as caught:
         figures.dense_local_shared(*matrices)
     assert words in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "call, error, words",
+    [
+        (lambda: figures.receptive_field(5, 8), TypeError, "layers must be a list of (kernel_size, stride) or"),
+        (lambda: figures.receptive_field([3, 1, 1], 8), TypeError, "layer 1 must be (kernel_size, stride) or"),
+        (lambda: figures.receptive_field([(3, 1), "ab"], 8), TypeError, "layer 2 must be (kernel_size, stride) or"),
+        (lambda: figures.receptive_field([(3, 1, 2, 1)], 8), TypeError, "got (3, 1, 2, 1)"),
+        (lambda: figures.receptive_field([(3, 0)], 8), ValueError, "stride of layer 1 must be positive"),
+        (
+            lambda: figures.simple_cnn("x"),
+            TypeError,
+            "reads a models.SimpleCNN (its layers and shape_trace()), got str",
+        ),
+        (lambda: figures.block_diagram("x"), TypeError, "block_diagram draws a drawing.DiagramSpec, got str"),
+        (lambda: figures.correlation_vs_convolution("x"), TypeError, "image must be a tensor or something torch"),
+        (lambda: figures.correlation_vs_convolution(kernel=[1, 2]), ValueError, "kernel must be 2-D, got a 1-D"),
+    ],
+)
+def test_a_figure_given_the_wrong_thing_says_what_it_takes(call, error, words):
+    with pytest.raises(error) as caught:
+        call()
+    assert words in str(caught.value)
+
+
+def test_receptive_field_figure_takes_two_or_three_numbers_a_layer():
+    def png(fig):
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", metadata={"Software": None})
+        return buffer.getvalue()
+
+    assert png(figures.receptive_field([(3, 1), (3, 2)], 17, 1)) == png(
+        figures.receptive_field([(3, 1, 1), (3, 2, 1)], 17, 1)
+    )
+    assert png(figures.receptive_field([(3, 1), (3, 2)], 17, 1)) != png(
+        figures.receptive_field([(3, 1), (3, 2, 2)], 17, 1)
+    )

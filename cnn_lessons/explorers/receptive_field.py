@@ -85,6 +85,31 @@ def receptive_field_formula(layers) -> str:
     return f"{general}\n  = 1 + {' + '.join(filled)}{middle} = {total}"
 
 
+def _layer_triples(layers) -> tuple[tuple[int, int, int], ...]:
+    """``layers`` as checked ``(kernel_size, stride, dilation)`` triples (dilation 1 where a layer gives two)."""
+    example = "for example [(3, 1, 1), (3, 2, 1)]"
+    if isinstance(layers, (str, bytes)) or not isinstance(layers, (list, tuple)):
+        raise TypeError(
+            f"layers must be a list of (kernel_size, stride) or (kernel_size, stride, dilation) tuples, {example}; "
+            f"got {layers!r} ({type(layers).__name__})"
+        )
+    triples = []
+    for n, layer in enumerate(layers, 1):
+        if isinstance(layer, (str, bytes)) or not isinstance(layer, (list, tuple)) or len(layer) not in (2, 3):
+            raise TypeError(
+                f"layer {n} must be (kernel_size, stride) or (kernel_size, stride, dilation), {example}; got {layer!r}"
+            )
+        kernel_size, stride, dilation = (*layer, 1)[:3]
+        triples.append(
+            (
+                check_int(f"kernel_size of layer {n}", kernel_size),
+                check_int(f"stride of layer {n}", stride),
+                check_int(f"dilation of layer {n}", dilation),
+            )
+        )
+    return tuple(triples)
+
+
 def receptive_field_picture(layers, input_size: int, position: int = 0) -> RFPicture:
     """The receptive field of one output of a stack of unpadded 1-D layers ``(kernel, stride, dilation)``.
 
@@ -95,14 +120,7 @@ def receptive_field_picture(layers, input_size: int, position: int = 0) -> RFPic
     that feed nothing.
     """
     # long: walks the stack forward (sizes, fields) then backward (the cells that feed the output)
-    layers = tuple(
-        (
-            check_int(f"kernel_size of layer {n + 1}", layer[0]),
-            check_int(f"stride of layer {n + 1}", layer[1]),
-            check_int(f"dilation of layer {n + 1}", layer[2] if len(layer) > 2 else 1),
-        )
-        for n, layer in enumerate(layers)
-    )
+    layers = _layer_triples(layers)
     input_size = check_int("input_size", input_size)
     fields = tuple(receptive_field(layers[:n]) for n in range(len(layers) + 1))
     jumps = [1]
