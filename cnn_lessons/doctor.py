@@ -23,15 +23,16 @@ CLASSROOM_PINS = ROOT / "requirements" / "classroom.txt"
 FIX_ALL = "run `make lab` in the lessons' folder (it reinstalls the pinned versions into .venv)"
 
 
-def _pins(path: Path) -> dict[str, str]:
-    pins = {}
+def pins(path: Path) -> dict[str, str]:
+    """The ``name==version`` pins of a requirements file (names lower-cased); none if the file is missing."""
+    found = {}
     if path.exists():
         for line in path.read_text().splitlines():
             line = line.split("#")[0].strip()
             if "==" in line:
                 name, version = line.split("==", 1)
-                pins[name.strip().lower()] = version.strip()
-    return pins
+                found[name.strip().lower()] = version.strip()
+    return found
 
 
 def check_python() -> list[str]:
@@ -44,7 +45,7 @@ def check_python() -> list[str]:
 def check_packages() -> list[str]:
     """Each package of requirements/lab.txt installed at its pinned version."""
     problems = []
-    for name, pinned in _pins(LAB_PINS).items():
+    for name, pinned in pins(LAB_PINS).items():
         try:
             installed = metadata.version(name)
         except metadata.PackageNotFoundError:
@@ -131,7 +132,7 @@ def check_hub() -> list[str]:
     from jupyter_server.extension.config import ExtensionConfigManager  # (what `jupyter server extension list` reads)
 
     problems = []
-    pinned = _pins(CLASSROOM_PINS).get("nbgitpuller") if CLASSROOM_PINS.exists() else None
+    pinned = pins(CLASSROOM_PINS).get("nbgitpuller") if CLASSROOM_PINS.exists() else None
     if pinned and found != pinned:
         problems.append(f"nbgitpuller {found} is installed, the lessons were tested with {pinned}. Fix: {fix}")
     enabled = ExtensionConfigManager(read_config_path=jupyter_config_path()).get_jpserver_extensions()

@@ -174,7 +174,7 @@ def test_doctor_reports_a_missing_frontend_extension(monkeypatch, capsys):
 @pytest.fixture
 def nbgitpuller(monkeypatch, tmp_path):
     """Fake what `make classroom` installs (make test's .venv has no nbgitpuller): a version, and a config folder."""
-    state = {"version": doctor._pins(doctor.CLASSROOM_PINS)["nbgitpuller"], "enabled": True}
+    state = {"version": doctor.pins(doctor.CLASSROOM_PINS)["nbgitpuller"], "enabled": True}
     real_version = importlib.metadata.version
 
     def version(name):
@@ -197,7 +197,7 @@ def nbgitpuller(monkeypatch, tmp_path):
 
 
 def test_doctor_hub_checks_nbgitpuller(nbgitpuller, capsys):
-    assert doctor._pins(doctor.CLASSROOM_PINS)["nbgitpuller"] == "1.3.0"
+    assert doctor.pins(doctor.CLASSROOM_PINS)["nbgitpuller"] == "1.3.0"
     assert main(["doctor", "--hub"]) == 0
     assert "\u2713 hub (nbgitpuller)" in capsys.readouterr().out
     assert main(["doctor"]) == 0  # without --hub the hub is not checked
