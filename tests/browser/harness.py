@@ -536,7 +536,8 @@ class LessonPages:
     def open(self, notebook: NotebookCopy) -> Iterator[NotebookPage]:
         try:
             if self.page is None:
-                self.page = NotebookPage(self.context, self.lab, notebook).open()
+                self.page = NotebookPage(self.context, self.lab, notebook)  # kept first: a failed load closes it
+                self.page.open()
             else:
                 self.page.open_next(notebook)
             yield self.page
