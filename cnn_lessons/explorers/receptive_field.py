@@ -88,14 +88,14 @@ def receptive_field_formula(layers) -> str:
 def _layer_triples(layers) -> tuple[tuple[int, int, int], ...]:
     """``layers`` as checked ``(kernel_size, stride, dilation)`` triples (dilation 1 where a layer gives two)."""
     example = "for example [(3, 1, 1), (3, 2, 1)]"
-    if isinstance(layers, (str, bytes)) or not isinstance(layers, (list, tuple)):
+    if not isinstance(layers, (list, tuple)):
         raise TypeError(
             f"layers must be a list of (kernel_size, stride) or (kernel_size, stride, dilation) tuples, {example}; "
             f"got {layers!r} ({type(layers).__name__})"
         )
     triples = []
     for n, layer in enumerate(layers, 1):
-        if isinstance(layer, (str, bytes)) or not isinstance(layer, (list, tuple)) or len(layer) not in (2, 3):
+        if not isinstance(layer, (list, tuple)) or len(layer) not in (2, 3):
             raise TypeError(
                 f"layer {n} must be (kernel_size, stride) or (kernel_size, stride, dilation), {example}; got {layer!r}"
             )
