@@ -8,8 +8,9 @@ its execution count, and check that no output is an error (tracebacks, error tex
 widget") and that every explorer paints its ipympl canvas, and that axe-core finds no serious or critical
 accessibility violation in what the lesson renders. Then reach each explorer's main control with the Tab key and
 change it with the keyboard (a slider with an arrow key, a dropdown with Space, an arrow and Enter): the readout
-must show the new value, the canvas pixels must change, and nothing may land in JupyterLab's log console (where
-errors raised in widget callbacks go). A screenshot of each explorer is saved as
+must show the new value, the canvas pixels must change, nothing may land in JupyterLab's log console (where
+errors raised in widget callbacks go), and the page may fetch no tab icon (the lessons' settings turn the busy
+icon off: jupyter-config/README.md). A screenshot of each explorer is saved as
 ``<notebook-stem>-<explorer-index>.png`` where the ``screenshots`` fixture says (a temporary folder; ``make
 screenshots`` refreshes assets/screenshots).
 
@@ -143,10 +144,20 @@ def _check(page: NotebookPage, screenshots) -> None:
     assert logged == 0, f"{notebook.stem}: the log console has {logged} entries:\n{page.log_text()}"
     _check_accessibility(page)
 
+    requested: list[str] = []
+
+    def note(request) -> None:
+        requested.append(request.url)
+
+    page.page.on("request", note)
     for index, explorer in enumerate(explorers, 1):
         label = f"{notebook.stem} explorer {index}"
         _move(page, explorer, label)
         save_screenshot(explorer, screenshots / f"{notebook.stem}-{index}.png")
+    page.page.remove_listener("request", note)
+    # the busy tab icon is off (jupyter-config/): a step used to fetch it from the server, costing every step
+    icons = [url for url in requested if "favicon" in url]
+    assert not icons, f"{notebook.stem}: moving the explorers fetched tab icons: {icons}"
 
     page.wait_idle()
     errors = page.errors()
