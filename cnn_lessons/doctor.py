@@ -132,7 +132,7 @@ def check_hub() -> list[str]:
     from jupyter_server.extension.config import ExtensionConfigManager  # (what `jupyter server extension list` reads)
 
     problems = []
-    pinned = pins(CLASSROOM_PINS).get("nbgitpuller") if CLASSROOM_PINS.exists() else None
+    pinned = pins(CLASSROOM_PINS).get("nbgitpuller")
     if pinned and found != pinned:
         problems.append(f"nbgitpuller {found} is installed, the lessons were tested with {pinned}. Fix: {fix}")
     enabled = ExtensionConfigManager(read_config_path=jupyter_config_path()).get_jpserver_extensions()
